@@ -1,0 +1,1 @@
+//! Shared helpers for the xrdct criterion benchmarks (see `benches/`).
