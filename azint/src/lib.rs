@@ -1,1 +1,3 @@
 //! placeholder
+#[cfg(feature = "gpu")]
+pub mod gpu;

@@ -1,0 +1,1 @@
+//! GPU byte-offset decoder (in progress).
