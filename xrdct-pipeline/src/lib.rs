@@ -13,6 +13,7 @@ pub mod maskfile;
 pub mod output;
 pub mod pool;
 pub mod preview;
+pub mod recon_io;
 pub mod scan;
 pub mod sinogram;
 pub mod synth;
