@@ -11,7 +11,9 @@ mod sealed {
 /// the 64-bit escape, and a decoder accumulating at the same width gets the data back.
 ///
 /// Implemented for `i8 u8 i16 u16 i32 u32 i64 u64`; sealed.
-pub trait Element: Copy + Default + PartialEq + core::fmt::Debug + Send + Sync + 'static + sealed::Sealed {
+pub trait Element:
+    Copy + Default + PartialEq + core::fmt::Debug + Send + Sync + 'static + sealed::Sealed
+{
     /// Size of the element in bytes.
     const SIZE: usize;
     /// Type name, for messages.

@@ -125,7 +125,17 @@ mod tests {
 
     #[test]
     fn roundtrip_mixed_escapes() {
-        let v: Vec<i64> = vec![0, 127, -1, 127, 32767 + 127, 0, i64::from(i32::MAX), 0, 1 << 40];
+        let v: Vec<i64> = vec![
+            0,
+            127,
+            -1,
+            127,
+            32767 + 127,
+            0,
+            i64::from(i32::MAX),
+            0,
+            1 << 40,
+        ];
         let enc = encode(&v);
         assert_eq!(decode_wrapping::<i64>(&enc, v.len()).unwrap(), v);
     }
@@ -156,7 +166,7 @@ mod tests {
         let enc = encode(&v);
         let expected: Vec<u8> = vec![
             0x00, 0x01, 0x80, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x80, 0x00, 0x00, 0x80, 0x00,
-            0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x80, 0xff, 0xff, 0xff, 0xff,
+            0x80, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0x80, 0xff, 0xff, 0xff, 0xff,
         ];
         assert_eq!(enc, expected);
         assert_eq!(decode_wrapping::<i64>(&enc, v.len()).unwrap(), v);
@@ -166,13 +176,13 @@ mod tests {
     fn wraps_at_element_width() {
         let v: Vec<i32> = vec![i32::MIN, i32::MAX, 0];
         let enc = encode(&v);
-        // MIN from 0: -2^31 does not fit the 32-bit escape's range but wraps to itself as a
-        // 32-bit delta, so it needs the 64-bit escape; MAX from MIN wraps to -1.
-        assert_eq!(enc.len(), 15 + 1 + 1);
+        // MIN from 0 is -2^31, outside the 32-bit escape's range: the 64-bit escape; MAX from
+        // MIN wraps to -1; 0 from MAX is -(2^31 - 1), the 32-bit escape.
+        assert_eq!(enc.len(), 15 + 1 + 7);
         assert_eq!(decode_wrapping::<i32>(&enc, 3).unwrap(), v);
         let u: Vec<u8> = vec![255, 0, 128, 127];
         let enc = encode(&u);
-        assert_eq!(enc, vec![0xff, 0x01, 0x80, 0x80, 0xff, 0x80, 0x80, 0xff, 0xff]);
+        assert_eq!(enc, vec![0xff, 0x01, 0x80, 0x80, 0xff, 0xff]);
         assert_eq!(decode_wrapping::<u8>(&enc, 4).unwrap(), u);
     }
 
