@@ -19,11 +19,21 @@ pub struct Error {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Self {
-        Error { kind, path: None, offset: None, section: None }
+        Error {
+            kind,
+            path: None,
+            offset: None,
+            section: None,
+        }
     }
 
     pub(crate) fn at(kind: ErrorKind, offset: usize) -> Self {
-        Error { kind, path: None, offset: Some(offset as u64), section: None }
+        Error {
+            kind,
+            path: None,
+            offset: Some(offset as u64),
+            section: None,
+        }
     }
 
     pub(crate) fn with_path(mut self, path: &Path) -> Self {
@@ -36,13 +46,6 @@ impl Error {
     pub(crate) fn with_section(mut self, section: usize) -> Self {
         if self.section.is_none() {
             self.section = Some(section);
-        }
-        self
-    }
-
-    pub(crate) fn with_offset(mut self, offset: usize) -> Self {
-        if self.offset.is_none() {
-            self.offset = Some(offset as u64);
         }
         self
     }

@@ -111,12 +111,20 @@ impl Header {
             arrays.first().copied()
         } else {
             binary_id.and_then(|b| {
-                self.array_binary_ids.iter().find(|(_, id)| *id == b).map(|(a, _)| a.as_str())
+                self.array_binary_ids
+                    .iter()
+                    .find(|(_, id)| *id == b)
+                    .map(|(a, _)| a.as_str())
             })
         };
-        let Some(array) = array else { return Vec::new() };
-        let mut rows: Vec<&StructureListRow> =
-            self.structure_list.iter().filter(|r| r.array_id == array).collect();
+        let Some(array) = array else {
+            return Vec::new();
+        };
+        let mut rows: Vec<&StructureListRow> = self
+            .structure_list
+            .iter()
+            .filter(|r| r.array_id == array)
+            .collect();
         rows.sort_by_key(|r| r.precedence.or(r.index).unwrap_or(i64::MAX));
         rows.iter().map(|r| r.dimension).collect()
     }
@@ -160,7 +168,9 @@ impl Header {
                             {
                                 break;
                             }
-                            Token::Word(v) | Token::Quoted(v) | Token::Text(v) => values.push(v.clone()),
+                            Token::Word(v) | Token::Quoted(v) | Token::Text(v) => {
+                                values.push(v.clone())
+                            }
                         }
                         i += 1;
                     }
@@ -210,7 +220,9 @@ impl Header {
                 col("_array_structure_list.precedence"),
             );
             for r in rows {
-                let Ok(dimension) = r[dim].parse::<u64>() else { continue };
+                let Ok(dimension) = r[dim].parse::<u64>() else {
+                    continue;
+                };
                 self.structure_list.push(StructureListRow {
                     array_id: aid.map(|c| r[c].clone()).unwrap_or_default(),
                     index: idx.and_then(|c| r[c].parse().ok()),
@@ -218,13 +230,15 @@ impl Header {
                     precedence: prec.and_then(|c| r[c].parse().ok()),
                 });
             }
-        } else if let (Some(a), Some(b)) = (col("_array_data.array_id"), col("_array_data.binary_id")) {
+        } else if let (Some(a), Some(b)) =
+            (col("_array_data.array_id"), col("_array_data.binary_id"))
+        {
             for r in rows {
                 if let Ok(id) = r[b].parse() {
                     self.array_binary_ids.push((r[a].clone(), id));
                 }
             }
-        } else if let (Some(c), true) = (col("_array_data.header_contents"), tags.len() > c) {
+        } else if let Some(c) = col("_array_data.header_contents") {
             if let Some(r) = values.chunks_exact(tags.len()).next() {
                 self.contents = Some(r[c].clone());
             }
@@ -251,7 +265,9 @@ impl Header {
 
     /// Returns whether the line was recognised and stored in a typed field.
     fn take_minicbf_line(&mut self, line: &str) -> bool {
-        let Some(body) = line.trim_start().strip_prefix('#') else { return false };
+        let Some(body) = line.trim_start().strip_prefix('#') else {
+            return false;
+        };
         let body = body.trim();
         if looks_like_timestamp(body) {
             if self.timestamp.is_some() {
@@ -264,7 +280,11 @@ impl Header {
             Some((k, r)) => (k, r.trim_start_matches([' ', '\t', ':', '=']).trim()),
             None => (body, ""),
         };
-        let first_num = || rest.split_whitespace().next().and_then(|w| w.parse::<f64>().ok());
+        let first_num = || {
+            rest.split_whitespace()
+                .next()
+                .and_then(|w| w.parse::<f64>().ok())
+        };
         macro_rules! num {
             ($field:ident) => {{
                 if self.$field.is_some() {
@@ -290,7 +310,10 @@ impl Header {
             "Pixel_size" => {
                 // 172e-6 m x 172e-6 m
                 let w: Vec<&str> = rest.split_whitespace().collect();
-                match (w.first().and_then(|v| v.parse().ok()), w.get(3).and_then(|v| v.parse().ok())) {
+                match (
+                    w.first().and_then(|v| v.parse().ok()),
+                    w.get(3).and_then(|v| v.parse().ok()),
+                ) {
                     (Some(x), Some(y)) if self.pixel_size.is_none() => {
                         self.pixel_size = Some([x, y]);
                         true
@@ -302,7 +325,11 @@ impl Header {
             "Exposure_period" => num!(exposure_period),
             "Tau" => num!(tau),
             "Count_cutoff" => {
-                match rest.split_whitespace().next().and_then(|w| w.parse::<i64>().ok()) {
+                match rest
+                    .split_whitespace()
+                    .next()
+                    .and_then(|w| w.parse::<i64>().ok())
+                {
                     Some(v) if self.count_cutoff.is_none() => {
                         self.count_cutoff = Some(v);
                         true
@@ -355,7 +382,10 @@ impl Header {
                 // "Silicon sensor, thickness 0.000320 m"
                 if let Some((material, t)) = body.split_once(" sensor, thickness ")
                     && self.sensor_thickness.is_none()
-                    && let Some(v) = t.split_whitespace().next().and_then(|v| v.parse::<f64>().ok())
+                    && let Some(v) = t
+                        .split_whitespace()
+                        .next()
+                        .and_then(|v| v.parse::<f64>().ok())
                 {
                     self.sensor_material = Some(material.to_string());
                     self.sensor_thickness = Some(v);
@@ -383,17 +413,8 @@ impl Header {
         if let (Some(m), Some(t)) = (&self.sensor_material, self.sensor_thickness) {
             out.push(format!("# {m} sensor, thickness {} m", f(t)));
         }
-        let mut line = |name: &str, v: Option<f64>, unit: &str| {
-            if let Some(v) = v {
-                if unit.is_empty() {
-                    out.push(format!("# {name} {}", f(v)));
-                } else {
-                    out.push(format!("# {name} {} {unit}", f(v)));
-                }
-            }
-        };
-        line("Exposure_time", self.exposure_time, "s");
-        line("Exposure_period", self.exposure_period, "s");
+        line(&mut out, "Exposure_time", self.exposure_time, "s");
+        line(&mut out, "Exposure_period", self.exposure_period, "s");
         if let Some(t) = self.tau {
             out.push(format!("# Tau = {} s", f(t)));
         }
@@ -403,35 +424,31 @@ impl Header {
         if let Some(t) = self.threshold_setting {
             out.push(format!("# Threshold_setting: {} eV", f(t)));
         }
-        let mut line = |name: &str, v: Option<f64>, unit: &str| {
-            if let Some(v) = v {
-                if unit.is_empty() {
-                    out.push(format!("# {name} {}", f(v)));
-                } else {
-                    out.push(format!("# {name} {} {unit}", f(v)));
-                }
-            }
-        };
-        line("Wavelength", self.wavelength, "A");
-        line("Detector_distance", self.detector_distance, "m");
-        line("Detector_Voffset", self.detector_voffset, "m");
+        line(&mut out, "Wavelength", self.wavelength, "A");
+        line(&mut out, "Detector_distance", self.detector_distance, "m");
+        line(&mut out, "Detector_Voffset", self.detector_voffset, "m");
         if let Some([x, y]) = self.beam_xy {
             out.push(format!("# Beam_xy ({}, {}) pixels", f(x), f(y)));
         }
-        line("Flux", self.flux, "");
-        line("Filter_transmission", self.filter_transmission, "");
-        line("Start_angle", self.start_angle, "deg.");
-        line("Angle_increment", self.angle_increment, "deg.");
-        line("Detector_2theta", self.detector_2theta, "deg.");
-        line("Polarization", self.polarization, "");
-        line("Alpha", self.alpha, "deg.");
-        line("Kappa", self.kappa, "deg.");
-        line("Phi", self.phi, "deg.");
-        line("Phi_increment", self.phi_increment, "deg.");
-        line("Omega", self.omega, "deg.");
-        line("Omega_increment", self.omega_increment, "deg.");
-        line("Chi", self.chi, "deg.");
-        line("Chi_increment", self.chi_increment, "deg.");
+        line(&mut out, "Flux", self.flux, "");
+        line(
+            &mut out,
+            "Filter_transmission",
+            self.filter_transmission,
+            "",
+        );
+        line(&mut out, "Start_angle", self.start_angle, "deg.");
+        line(&mut out, "Angle_increment", self.angle_increment, "deg.");
+        line(&mut out, "Detector_2theta", self.detector_2theta, "deg.");
+        line(&mut out, "Polarization", self.polarization, "");
+        line(&mut out, "Alpha", self.alpha, "deg.");
+        line(&mut out, "Kappa", self.kappa, "deg.");
+        line(&mut out, "Phi", self.phi, "deg.");
+        line(&mut out, "Phi_increment", self.phi_increment, "deg.");
+        line(&mut out, "Omega", self.omega, "deg.");
+        line(&mut out, "Omega_increment", self.omega_increment, "deg.");
+        line(&mut out, "Chi", self.chi, "deg.");
+        line(&mut out, "Chi_increment", self.chi_increment, "deg.");
         if let Some(a) = &self.oscillation_axis {
             out.push(format!("# Oscillation_axis {a}"));
         }
@@ -440,6 +457,16 @@ impl Header {
         }
         out.extend(self.unknown_lines.iter().cloned());
         out
+    }
+}
+
+fn line(out: &mut Vec<String>, name: &str, v: Option<f64>, unit: &str) {
+    if let Some(v) = v {
+        if unit.is_empty() {
+            out.push(format!("# {name} {}", format_float(v)));
+        } else {
+            out.push(format!("# {name} {} {unit}", format_float(v)));
+        }
     }
 }
 
@@ -458,7 +485,10 @@ fn looks_like_timestamp(s: &str) -> bool {
         && (b[10] == b'T' || b[10] == b' ')
         && b[13] == b':';
     // 2011/Jul/21 11:59:03.203 (older camserver)
-    let slashed = b.len() >= 20 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'/' && b.get(8) == Some(&b'/');
+    let slashed = b.len() >= 20
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'/'
+        && b.get(8) == Some(&b'/');
     iso || slashed
 }
 
@@ -554,7 +584,10 @@ _array_data.header_convention \"PILATUS_1.2\"\r\n_array_data.header_contents\r\n
         let h = Header::parse_cif(PILATUS);
         assert_eq!(h.convention.as_deref(), Some("PILATUS_1.2"));
         assert_eq!(h.data_block.as_deref(), Some("l-cyst_01_00011"));
-        assert_eq!(h.detector.as_deref(), Some("PILATUS 2M, S/N 24-0107 Diamond"));
+        assert_eq!(
+            h.detector.as_deref(),
+            Some("PILATUS 2M, S/N 24-0107 Diamond")
+        );
         assert_eq!(h.timestamp.as_deref(), Some("2016-03-05T09:01:46.613"));
         assert_eq!(h.pixel_size, Some([172e-6, 172e-6]));
         assert_eq!(h.sensor_material.as_deref(), Some("Silicon"));
@@ -569,7 +602,10 @@ _array_data.header_convention \"PILATUS_1.2\"\r\n_array_data.header_contents\r\n
         assert_eq!(h.start_angle, Some(-144.0));
         assert_eq!(h.oscillation_axis.as_deref(), Some("X.CW +SLOW"));
         assert_eq!(h.n_oscillations, Some(1));
-        assert_eq!(h.unknown_lines, vec!["# Gain_setting: low gain (vrf = -0.300)".to_string()]);
+        assert_eq!(
+            h.unknown_lines,
+            vec!["# Gain_setting: low gain (vrf = -0.300)".to_string()]
+        );
     }
 
     #[test]

@@ -46,4 +46,6 @@ pub mod writer;
 pub use error::{Error, ErrorKind, Result};
 pub use header::{Header, StructureListRow};
 pub use mime::{ByteOrder, Compression, ElementType, MimeHeader, PackedFlags, TransferEncoding};
-pub use reader::{CbfFile, Limits, MARKER, Md5Status, Pixels, ReadOptions, SECTION_END, SECTION_START, Section};
+pub use reader::{
+    CbfFile, Limits, MARKER, Md5Status, Pixels, ReadOptions, SECTION_END, SECTION_START, Section,
+};

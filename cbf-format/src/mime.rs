@@ -226,7 +226,9 @@ pub(crate) fn unquote(s: &str) -> &str {
 }
 
 fn parse_u64(v: &str, field: &'static str) -> Result<u64, ErrorKind> {
-    unquote(v).parse::<u64>().map_err(|_| ErrorKind::InvalidMimeValue { field })
+    unquote(v)
+        .parse::<u64>()
+        .map_err(|_| ErrorKind::InvalidMimeValue { field })
 }
 
 fn parse_compression(content_type: &str) -> Compression {
@@ -323,17 +325,21 @@ impl MimeHeader {
                     have_size = true;
                 }
                 "x-binary-id" => {
-                    h.binary_id = Some(
-                        unquote(v)
-                            .parse()
-                            .map_err(|_| ErrorKind::InvalidMimeValue { field: "X-Binary-ID" })?,
-                    )
+                    h.binary_id =
+                        Some(
+                            unquote(v)
+                                .parse()
+                                .map_err(|_| ErrorKind::InvalidMimeValue {
+                                    field: "X-Binary-ID",
+                                })?,
+                        )
                 }
                 "x-binary-element-type" => {
-                    h.element_type = ElementType::parse(v).ok_or_else(|| ErrorKind::Unsupported {
-                        what: "element type",
-                        name: unquote(v).to_string(),
-                    })?;
+                    h.element_type =
+                        ElementType::parse(v).ok_or_else(|| ErrorKind::Unsupported {
+                            what: "element type",
+                            name: unquote(v).to_string(),
+                        })?;
                     h.element_type_given = true;
                 }
                 "x-binary-element-byte-order" => {
@@ -360,9 +366,7 @@ impl MimeHeader {
                 "x-binary-size-third-dimension" => {
                     h.third_dimension = Some(parse_u64(v, "X-Binary-Size-Third-Dimension")?)
                 }
-                "x-binary-size-padding" => {
-                    h.padding = Some(parse_u64(v, "X-Binary-Size-Padding")?)
-                }
+                "x-binary-size-padding" => h.padding = Some(parse_u64(v, "X-Binary-Size-Padding")?),
                 _ => {}
             }
         }
@@ -390,7 +394,10 @@ impl MimeHeader {
 
     /// The value of a header line, key matched case-insensitively.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.lines.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+        self.lines
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -407,13 +414,20 @@ mod tests {
         assert_eq!(h.binary_size, 154980);
         assert_eq!(h.element_type, ElementType::U16);
         assert_eq!(h.fastest_dimension, Some(369));
-        assert_eq!(h.compression, Compression::Packed(PackedFlags { flat: true, uncorrelated_sections: false }));
+        assert_eq!(
+            h.compression,
+            Compression::Packed(PackedFlags {
+                flat: true,
+                uncorrelated_sections: false
+            })
+        );
         assert_eq!(h.byte_order, ByteOrder::LittleEndian);
     }
 
     #[test]
     fn no_conversions_means_uncompressed() {
-        let h = MimeHeader::parse("Content-Type: application/octet-stream\r\nX-Binary-Size: 8\r\n").unwrap();
+        let h = MimeHeader::parse("Content-Type: application/octet-stream\r\nX-Binary-Size: 8\r\n")
+            .unwrap();
         assert_eq!(h.compression, Compression::None);
     }
 
@@ -425,10 +439,14 @@ mod tests {
         ));
         assert!(matches!(
             MimeHeader::parse("X-Binary-Size: 12x\r\n"),
-            Err(ErrorKind::InvalidMimeValue { field: "X-Binary-Size" })
+            Err(ErrorKind::InvalidMimeValue {
+                field: "X-Binary-Size"
+            })
         ));
         assert!(matches!(
-            MimeHeader::parse("X-Binary-Size: 1\r\nX-Binary-Element-Type: \"signed 12-bit integer\"\r\n"),
+            MimeHeader::parse(
+                "X-Binary-Size: 1\r\nX-Binary-Element-Type: \"signed 12-bit integer\"\r\n"
+            ),
             Err(ErrorKind::Unsupported { .. })
         ));
     }
@@ -447,7 +465,10 @@ mod tests {
             ElementType::F32,
             ElementType::F64,
         ] {
-            assert_eq!(ElementType::parse(&format!("\"{}\"", t.cbf_name())), Some(t));
+            assert_eq!(
+                ElementType::parse(&format!("\"{}\"", t.cbf_name())),
+                Some(t)
+            );
         }
     }
 }

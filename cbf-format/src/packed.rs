@@ -70,7 +70,12 @@ struct BitReader<'a> {
 
 impl<'a> BitReader<'a> {
     fn new(data: &'a [u8]) -> Self {
-        BitReader { data, pos: 0, acc: 0, nbits: 0 }
+        BitReader {
+            data,
+            pos: 0,
+            acc: 0,
+            nbits: 0,
+        }
     }
 
     /// Reads `n` ≤ 32 bits, least-significant first; `None` at the end of the data.
@@ -97,7 +102,11 @@ impl<'a> BitReader<'a> {
             return Some(v);
         }
         let sign = 1u32 << (n - 1);
-        Some(if v & sign != 0 { v | !((sign << 1) - 1) } else { v })
+        Some(if v & sign != 0 {
+            v | !((sign << 1) - 1)
+        } else {
+            v
+        })
     }
 }
 
@@ -127,16 +136,26 @@ pub(crate) fn decode<T: PackedElement>(
     let mut bits = BitReader::new(&payload[32..]);
     let avg = params.have_dims && !params.flags.flat;
     let [fdim, mdim, _] = params.dims;
-    let mask: u32 = if T::BITS == 32 { u32::MAX } else { (1u32 << T::BITS) - 1 };
+    let mask: u32 = if T::BITS == 32 {
+        u32::MAX
+    } else {
+        (1u32 << T::BITS) - 1
+    };
     let header_bits = if params.v2 { 7 } else { 6 };
     let mut count = 0usize;
     // Prediction for the element at `count`, as a bit pattern of width T::BITS.
     let mut pred: u32 = 0;
     while count < n {
-        let code = bits.read(header_bits).ok_or(PackedError::Truncated(count))?;
+        let code = bits
+            .read(header_bits)
+            .ok_or(PackedError::Truncated(count))?;
         let mut pixels = 1usize << (code & 7);
         let size = (code >> 3) as usize;
-        let mut width = if params.v2 { V2_BITS[size & 15] } else { V1_BITS[size & 7] };
+        let mut width = if params.v2 {
+            V2_BITS[size & 15]
+        } else {
+            V1_BITS[size & 7]
+        };
         if avg && width == 65 {
             width = T::BITS;
         }
@@ -156,7 +175,11 @@ pub(crate) fn decode<T: PackedElement>(
             out[count] = T::from_bits(value);
             count += 1;
             if count < n {
-                pred = if avg { predict(out, count, fdim, mdim, params.flags.uncorrelated_sections) } else { value };
+                pred = if avg {
+                    predict(out, count, fdim, mdim, params.flags.uncorrelated_sections)
+                } else {
+                    value
+                };
             }
         }
     }
@@ -180,7 +203,13 @@ pub(crate) fn decode<T: PackedElement>(
 /// `(sum + j/2) >> s` with `s` = 1, 2, 0, 3 for `j/2` = 1, 2, 3, 4 (cbflib's table; `j` is 1, 2,
 /// 4 or 8 in practice).
 #[inline]
-fn predict<T: PackedElement>(out: &[T], idx: usize, fdim: usize, mdim: usize, uncorrelated: bool) -> u32 {
+fn predict<T: PackedElement>(
+    out: &[T],
+    idx: usize,
+    fdim: usize,
+    mdim: usize,
+    uncorrelated: bool,
+) -> u32 {
     let f = idx % fdim;
     let m = (idx / fdim) % mdim;
     let s = idx / (fdim * mdim);
@@ -195,7 +224,12 @@ fn predict<T: PackedElement>(out: &[T], idx: usize, fdim: usize, mdim: usize, un
         j += 1;
     };
     if m > 0 {
-        let (t0, t1, t2, t3) = (idx - 1, idx + 1 - fdim, idx - fdim, idx.checked_sub(fdim + 1));
+        let (t0, t1, t2, t3) = (
+            idx - 1,
+            idx + 1 - fdim,
+            idx - fdim,
+            idx.checked_sub(fdim + 1),
+        );
         let mut used: [Option<usize>; 4] = [None; 4];
         if f > 0 {
             used[0] = Some(t0);
@@ -251,7 +285,11 @@ pub(crate) fn encode_simple<T: PackedElement>(values: &[T], params: PackedParams
     let mut acc: u128 = 0;
     let mut nbits = 0u32;
     let mut put = |v: u64, n: u32, out: &mut Vec<u8>| {
-        let v = if n >= 64 { v as u128 } else { (v as u128) & ((1u128 << n) - 1) };
+        let v = if n >= 64 {
+            v as u128
+        } else {
+            (v as u128) & ((1u128 << n) - 1)
+        };
         acc |= v << nbits;
         nbits += n;
         while nbits >= 8 {
@@ -261,7 +299,11 @@ pub(crate) fn encode_simple<T: PackedElement>(values: &[T], params: PackedParams
         }
     };
     let avg = params.have_dims && !params.flags.flat;
-    let mask: u32 = if T::BITS == 32 { u32::MAX } else { (1u32 << T::BITS) - 1 };
+    let mask: u32 = if T::BITS == 32 {
+        u32::MAX
+    } else {
+        (1u32 << T::BITS) - 1
+    };
     let table: &[u32] = if params.v2 { &V2_BITS } else { &V1_BITS };
     let mut pred = 0u32;
     for (i, v) in values.iter().enumerate() {
@@ -297,7 +339,13 @@ pub(crate) fn encode_simple<T: PackedElement>(values: &[T], params: PackedParams
         }
         pred = if i + 1 < values.len() {
             if avg {
-                predict(&values[..], i + 1, params.dims[0], params.dims[1], params.flags.uncorrelated_sections)
+                predict(
+                    values,
+                    i + 1,
+                    params.dims[0],
+                    params.dims[1],
+                    params.flags.uncorrelated_sections,
+                )
             } else {
                 v.to_bits()
             }
@@ -317,7 +365,15 @@ mod tests {
     use proptest::prelude::*;
 
     fn params(v2: bool, flat: bool, uncorrelated: bool, dims: [usize; 3]) -> PackedParams {
-        PackedParams { v2, flags: PackedFlags { flat, uncorrelated_sections: uncorrelated }, have_dims: true, dims }
+        PackedParams {
+            v2,
+            flags: PackedFlags {
+                flat,
+                uncorrelated_sections: uncorrelated,
+            },
+            have_dims: true,
+            dims,
+        }
     }
 
     fn roundtrip<T: PackedElement + PartialEq + std::fmt::Debug>(values: &[T], p: PackedParams) {
@@ -365,6 +421,9 @@ mod tests {
         let p = params(false, false, false, [10, 10, 1]);
         let enc = encode_simple(&values, p);
         let mut out = vec![0i32; 100];
-        assert!(matches!(decode(&enc[..enc.len() / 2], p, &mut out), Err(PackedError::Truncated(_))));
+        assert!(matches!(
+            decode(&enc[..enc.len() / 2], p, &mut out),
+            Err(PackedError::Truncated(_))
+        ));
     }
 }

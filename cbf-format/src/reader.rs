@@ -36,7 +36,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_elements: 1 << 28, max_bytes: 2 << 30 }
+        Limits {
+            max_elements: 1 << 28,
+            max_bytes: 2 << 30,
+        }
     }
 }
 
@@ -127,7 +130,6 @@ pub struct Section<'a> {
     payload: Range<usize>,
     header_offset: usize,
     complete: bool,
-    limits: Limits,
 }
 
 fn is_gzip(bytes: &[u8]) -> bool {
@@ -137,9 +139,14 @@ fn is_gzip(bytes: &[u8]) -> bool {
 fn gunzip(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let mut dec = flate2::read::MultiGzDecoder::new(bytes).take(limit.saturating_add(1));
-    dec.read_to_end(&mut out).map_err(|_| Error::new(ErrorKind::Gzip))?;
+    dec.read_to_end(&mut out)
+        .map_err(|_| Error::new(ErrorKind::Gzip))?;
     if out.len() as u64 > limit {
-        return Err(Error::new(ErrorKind::LimitExceeded { what: "bytes", requested: out.len() as u64, limit }));
+        return Err(Error::new(ErrorKind::LimitExceeded {
+            what: "bytes",
+            requested: out.len() as u64,
+            limit,
+        }));
     }
     Ok(out)
 }
@@ -148,12 +155,18 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from >= hay.len() || needle.is_empty() {
         return None;
     }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 /// Position just after the line that contains `pos` (after its `\n`), or the end.
 fn next_line(bytes: &[u8], pos: usize) -> usize {
-    match bytes[pos.min(bytes.len())..].iter().position(|&b| b == b'\n') {
+    match bytes[pos.min(bytes.len())..]
+        .iter()
+        .position(|&b| b == b'\n')
+    {
         Some(p) => pos + p + 1,
         None => bytes.len(),
     }
@@ -192,10 +205,12 @@ fn scan(bytes: &[u8], lenient: bool) -> Result<(Vec<RawSection>, String)> {
         text.push('\n');
         let header_offset = next_line(bytes, start);
         let search_end = (header_offset + MAX_MIME_HEADER).min(bytes.len());
-        let marker = find(&bytes[..search_end], &MARKER, header_offset)
-            .ok_or_else(|| Error::at(ErrorKind::MissingMarker, start).with_section(sections.len()))?;
+        let marker = find(&bytes[..search_end], &MARKER, header_offset).ok_or_else(|| {
+            Error::at(ErrorKind::MissingMarker, start).with_section(sections.len())
+        })?;
         let mime_text = String::from_utf8_lossy(&bytes[header_offset..marker]);
-        let mime = MimeHeader::parse(&mime_text).map_err(|k| Error::at(k, header_offset).with_section(sections.len()))?;
+        let mime = MimeHeader::parse(&mime_text)
+            .map_err(|k| Error::at(k, header_offset).with_section(sections.len()))?;
         let data_start = marker + MARKER.len();
         let available = (bytes.len() - data_start) as u64;
         let (data_end, mut complete) = if mime.binary_size <= available {
@@ -203,8 +218,14 @@ fn scan(bytes: &[u8], lenient: bool) -> Result<(Vec<RawSection>, String)> {
         } else if lenient {
             (bytes.len(), false)
         } else {
-            return Err(Error::at(ErrorKind::Truncated { needed: mime.binary_size, available }, data_start)
-                .with_section(sections.len()));
+            return Err(Error::at(
+                ErrorKind::Truncated {
+                    needed: mime.binary_size,
+                    available,
+                },
+                data_start,
+            )
+            .with_section(sections.len()));
         };
         // The section ends with SECTION_END, right after the data (XDS) or after the padding.
         let text_resume = match find(bytes, SECTION_END, data_end) {
@@ -214,7 +235,12 @@ fn scan(bytes: &[u8], lenient: bool) -> Result<(Vec<RawSection>, String)> {
                 bytes.len()
             }
         };
-        sections.push(RawSection { header_offset, mime, payload: data_start..data_end, complete });
+        sections.push(RawSection {
+            header_offset,
+            mime,
+            payload: data_start..data_end,
+            complete,
+        });
         pos = text_resume;
         if !complete {
             break;
@@ -242,7 +268,12 @@ impl<'a> CbfFile<'a> {
         Self::parse(Storage::Borrowed(bytes), None, false, opts)
     }
 
-    fn parse(storage: Storage<'a>, path: Option<PathBuf>, gzip: bool, opts: &ReadOptions) -> Result<CbfFile<'a>> {
+    fn parse(
+        storage: Storage<'a>,
+        path: Option<PathBuf>,
+        gzip: bool,
+        opts: &ReadOptions,
+    ) -> Result<CbfFile<'a>> {
         let result = Self::parse_inner(storage, path.clone(), gzip, opts);
         match (result, &path) {
             (Err(e), Some(p)) => Err(e.with_path(p)),
@@ -250,7 +281,12 @@ impl<'a> CbfFile<'a> {
         }
     }
 
-    fn parse_inner(storage: Storage<'a>, path: Option<PathBuf>, gzip: bool, opts: &ReadOptions) -> Result<CbfFile<'a>> {
+    fn parse_inner(
+        storage: Storage<'a>,
+        path: Option<PathBuf>,
+        gzip: bool,
+        opts: &ReadOptions,
+    ) -> Result<CbfFile<'a>> {
         let bytes = storage.bytes();
         if bytes.len() as u64 > opts.limits.max_bytes {
             return Err(Error::new(ErrorKind::LimitExceeded {
@@ -278,14 +314,19 @@ impl<'a> CbfFile<'a> {
                 payload: r.payload,
                 header_offset: r.header_offset,
                 complete: r.complete,
-                limits: opts.limits,
             };
             if opts.verify_md5 {
                 s.verify_md5()?;
             }
             sections.push(s);
         }
-        Ok(CbfFile { storage, path, gzip, header, sections })
+        Ok(CbfFile {
+            storage,
+            path,
+            gzip,
+            header,
+            sections,
+        })
     }
 
     /// Whether `bytes` hold a whole CBF file: at least one binary section, every section's
@@ -319,7 +360,10 @@ impl<'a> CbfFile<'a> {
     /// Section `index`, or [`ErrorKind::NoSuchSection`].
     pub fn section(&self, index: usize) -> Result<&Section<'a>> {
         self.sections.get(index).ok_or_else(|| {
-            let e = Error::new(ErrorKind::NoSuchSection { index, count: self.sections.len() });
+            let e = Error::new(ErrorKind::NoSuchSection {
+                index,
+                count: self.sections.len(),
+            });
             match &self.path {
                 Some(p) => e.with_path(p),
                 None => e,
@@ -352,8 +396,12 @@ impl CbfFile<'static> {
         let file = std::fs::File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         if len > opts.limits.max_bytes {
-            return Err(Error::new(ErrorKind::LimitExceeded { what: "bytes", requested: len, limit: opts.limits.max_bytes })
-                .with_path(path));
+            return Err(Error::new(ErrorKind::LimitExceeded {
+                what: "bytes",
+                requested: len,
+                limit: opts.limits.max_bytes,
+            })
+            .with_path(path));
         }
         let storage = if len == 0 {
             Storage::Owned(Arc::new(Vec::new()))
@@ -366,8 +414,14 @@ impl CbfFile<'static> {
             Storage::Mapped(Arc::new(map))
         };
         if is_gzip(storage.bytes()) {
-            let v = gunzip(storage.bytes(), opts.limits.max_bytes).map_err(|e| e.with_path(path))?;
-            return Self::parse(Storage::Owned(Arc::new(v)), Some(path.to_path_buf()), true, opts);
+            let v =
+                gunzip(storage.bytes(), opts.limits.max_bytes).map_err(|e| e.with_path(path))?;
+            return Self::parse(
+                Storage::Owned(Arc::new(v)),
+                Some(path.to_path_buf()),
+                true,
+                opts,
+            );
         }
         Self::parse(storage, Some(path.to_path_buf()), false, opts)
     }
@@ -383,7 +437,11 @@ impl CbfFile<'static> {
 }
 
 /// Dimensions (fastest first) and element count of a section, checked against the limits.
-fn section_shape(mime: &MimeHeader, header: &Header, limits: &Limits) -> Result<(Vec<usize>, usize), ErrorKind> {
+fn section_shape(
+    mime: &MimeHeader,
+    header: &Header,
+    limits: &Limits,
+) -> Result<(Vec<usize>, usize), ErrorKind> {
     let mut dims = mime.dims();
     if dims.is_empty() {
         dims = header.structure_dims(mime.binary_id);
@@ -402,17 +460,29 @@ fn section_shape(mime: &MimeHeader, header: &Header, limits: &Limits) -> Result<
         }
     };
     if elements > limits.max_elements {
-        return Err(ErrorKind::LimitExceeded { what: "elements", requested: elements, limit: limits.max_elements });
+        return Err(ErrorKind::LimitExceeded {
+            what: "elements",
+            requested: elements,
+            limit: limits.max_elements,
+        });
     }
     if dims.is_empty() {
         dims.push(elements);
     }
     if product != Some(elements) {
-        return Err(ErrorKind::DimensionMismatch { product: product.unwrap_or(u64::MAX), elements, dims });
+        return Err(ErrorKind::DimensionMismatch {
+            product: product.unwrap_or(u64::MAX),
+            elements,
+            dims,
+        });
     }
     let decoded_bytes = elements.saturating_mul(mime.element_type.size() as u64);
     if decoded_bytes > limits.max_bytes {
-        return Err(ErrorKind::LimitExceeded { what: "bytes", requested: decoded_bytes, limit: limits.max_bytes });
+        return Err(ErrorKind::LimitExceeded {
+            what: "bytes",
+            requested: decoded_bytes,
+            limit: limits.max_bytes,
+        });
     }
     if mime.compression == Compression::None && decoded_bytes > mime.binary_size {
         return Err(ErrorKind::PayloadSize {
@@ -423,9 +493,16 @@ fn section_shape(mime: &MimeHeader, header: &Header, limits: &Limits) -> Result<
     }
     // Every compressed element takes at least one bit (byte-offset: one byte).
     if mime.compression == Compression::ByteOffset && elements > mime.binary_size {
-        return Err(ErrorKind::PayloadSize { bytes: mime.binary_size, elements, element_size: 1 });
+        return Err(ErrorKind::PayloadSize {
+            bytes: mime.binary_size,
+            elements,
+            element_size: 1,
+        });
     }
-    Ok((dims.into_iter().map(|d| d as usize).collect(), elements as usize))
+    Ok((
+        dims.into_iter().map(|d| d as usize).collect(),
+        elements as usize,
+    ))
 }
 
 /// The pixels of a section in the file's own element type.
@@ -523,7 +600,10 @@ impl Pixels {
             Pixels::I32(v) => v.iter().map(|&x| x.into()).collect(),
             Pixels::U32(v) => v.iter().map(|&x| x.into()).collect(),
             Pixels::I64(v) => v.clone(),
-            Pixels::U64(v) => v.iter().map(|&x| i64::try_from(x).ok()).collect::<Option<Vec<_>>>()?,
+            Pixels::U64(v) => v
+                .iter()
+                .map(|&x| i64::try_from(x).ok())
+                .collect::<Option<Vec<_>>>()?,
             Pixels::F32(_) | Pixels::F64(_) => return None,
         })
     }
@@ -630,7 +710,10 @@ impl<'a> Section<'a> {
         if let Some(expected) = &self.mime.content_md5 {
             let computed = self.computed_md5();
             if *expected != computed {
-                return Err(self.err(ErrorKind::Md5Mismatch { expected: expected.clone(), computed }));
+                return Err(self.err(ErrorKind::Md5Mismatch {
+                    expected: expected.clone(),
+                    computed,
+                }));
             }
         }
         Ok(())
@@ -638,12 +721,20 @@ impl<'a> Section<'a> {
 
     fn check_decodable(&self) -> Result<()> {
         if let TransferEncoding::Other(name) = &self.mime.transfer_encoding {
-            return Err(self.err(ErrorKind::Unsupported { what: "transfer encoding", name: name.clone() }));
+            return Err(self.err(ErrorKind::Unsupported {
+                what: "transfer encoding",
+                name: name.clone(),
+            }));
         }
         if let Compression::Other(name) = &self.mime.compression {
-            return Err(self.err(ErrorKind::Unsupported { what: "compression", name: name.clone() }));
+            return Err(self.err(ErrorKind::Unsupported {
+                what: "compression",
+                name: name.clone(),
+            }));
         }
-        if self.mime.byte_order == ByteOrder::BigEndian && self.mime.compression != Compression::None {
+        if self.mime.byte_order == ByteOrder::BigEndian
+            && self.mime.compression != Compression::None
+        {
             return Err(self.err(ErrorKind::Unsupported {
                 what: "byte order with compression",
                 name: format!("BIG_ENDIAN with {}", self.mime.compression),
@@ -656,7 +747,10 @@ impl<'a> Section<'a> {
     fn decode_native<T: Decodable + MaybePacked>(&self, out: &mut [T]) -> Result<()> {
         self.check_decodable()?;
         if out.len() != self.elements {
-            return Err(self.err(ErrorKind::OutputSize { expected: self.elements as u64, actual: out.len() as u64 }));
+            return Err(self.err(ErrorKind::OutputSize {
+                expected: self.elements as u64,
+                actual: out.len() as u64,
+            }));
         }
         let payload = self.payload();
         match &self.mime.compression {
@@ -664,7 +758,10 @@ impl<'a> Section<'a> {
                 let size = T::SIZE;
                 let needed = self.elements * size;
                 let raw = payload.get(..needed).ok_or_else(|| {
-                    self.err(ErrorKind::Truncated { needed: needed as u64, available: payload.len() as u64 })
+                    self.err(ErrorKind::Truncated {
+                        needed: needed as u64,
+                        available: payload.len() as u64,
+                    })
                 })?;
                 let big = self.mime.byte_order == ByteOrder::BigEndian;
                 for (o, chunk) in out.iter_mut().zip(raw.chunks_exact(size)) {
@@ -690,15 +787,23 @@ impl<'a> Section<'a> {
                 if d[0].saturating_mul(d[1]).saturating_mul(d[2]) != self.elements {
                     return Err(self.err(ErrorKind::DimensionMismatch {
                         dims: mime_dims,
-                        product: (d[0] as u64).saturating_mul(d[1] as u64).saturating_mul(d[2] as u64),
+                        product: (d[0] as u64)
+                            .saturating_mul(d[1] as u64)
+                            .saturating_mul(d[2] as u64),
                         elements: self.elements as u64,
                     }));
                 }
-                let params = PackedParams { v2, flags: *flags, have_dims: !mime_dims.is_empty(), dims: d };
+                let params = PackedParams {
+                    v2,
+                    flags: *flags,
+                    have_dims: !mime_dims.is_empty(),
+                    dims: d,
+                };
                 T::decode_packed(payload, params, out).map_err(|e| match e {
-                    Some(PackedError::Truncated(n)) => {
-                        self.err(ErrorKind::PackedTruncated { decoded: n as u64, expected: self.elements as u64 })
-                    }
+                    Some(PackedError::Truncated(n)) => self.err(ErrorKind::PackedTruncated {
+                        decoded: n as u64,
+                        expected: self.elements as u64,
+                    }),
                     None => self.err(ErrorKind::Unsupported {
                         what: "element type with packed compression",
                         name: self.mime.element_type.cbf_name().to_string(),
@@ -724,13 +829,17 @@ impl<'a> Section<'a> {
             return self.decode_native(out);
         }
         if out.len() != self.elements {
-            return Err(self.err(ErrorKind::OutputSize { expected: self.elements as u64, actual: out.len() as u64 }));
+            return Err(self.err(ErrorKind::OutputSize {
+                expected: self.elements as u64,
+                actual: out.len() as u64,
+            }));
         }
         macro_rules! convert {
             ($t:ty) => {{
                 let v: Vec<$t> = self.decode_vec()?;
                 for (i, (o, x)) in out.iter_mut().zip(v).enumerate() {
-                    *o = i32::try_from(x).map_err(|_| self.err(ErrorKind::ValueOutOfRange { index: i as u64 }))?;
+                    *o = i32::try_from(x)
+                        .map_err(|_| self.err(ErrorKind::ValueOutOfRange { index: i as u64 }))?;
                 }
                 Ok(())
             }};
@@ -744,7 +853,9 @@ impl<'a> Section<'a> {
             ElementType::U32 => convert!(u32),
             ElementType::I64 => convert!(i64),
             ElementType::U64 => convert!(u64),
-            ElementType::F32 | ElementType::F64 => Err(self.err(ErrorKind::ValueOutOfRange { index: 0 })),
+            ElementType::F32 | ElementType::F64 => {
+                Err(self.err(ErrorKind::ValueOutOfRange { index: 0 }))
+            }
         }
     }
 
@@ -777,11 +888,19 @@ impl<'a> Section<'a> {
             ElementType::U64 => Pixels::U64(self.decode_vec()?),
             ElementType::F32 => Pixels::F32(self.decode_real(4, |b, big| {
                 let a = [b[0], b[1], b[2], b[3]];
-                if big { f32::from_be_bytes(a) } else { f32::from_le_bytes(a) }
+                if big {
+                    f32::from_be_bytes(a)
+                } else {
+                    f32::from_le_bytes(a)
+                }
             })?),
             ElementType::F64 => Pixels::F64(self.decode_real(8, |b, big| {
                 let a = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
-                if big { f64::from_be_bytes(a) } else { f64::from_le_bytes(a) }
+                if big {
+                    f64::from_be_bytes(a)
+                } else {
+                    f64::from_le_bytes(a)
+                }
             })?),
         })
     }
@@ -796,9 +915,12 @@ impl<'a> Section<'a> {
         }
         let payload = self.payload();
         let needed = self.elements * size;
-        let raw = payload
-            .get(..needed)
-            .ok_or_else(|| self.err(ErrorKind::Truncated { needed: needed as u64, available: payload.len() as u64 }))?;
+        let raw = payload.get(..needed).ok_or_else(|| {
+            self.err(ErrorKind::Truncated {
+                needed: needed as u64,
+                available: payload.len() as u64,
+            })
+        })?;
         let big = self.mime.byte_order == ByteOrder::BigEndian;
         Ok(raw.chunks_exact(size).map(|c| conv(c, big)).collect())
     }
@@ -808,7 +930,11 @@ impl<'a> Section<'a> {
 trait MaybePacked: Sized {
     fn from_bytes(b: &[u8], big: bool) -> Self;
     /// `Err(None)`: packed decoding is not available for this width.
-    fn decode_packed(payload: &[u8], params: PackedParams, out: &mut [Self]) -> Result<(), Option<PackedError>>;
+    fn decode_packed(
+        payload: &[u8],
+        params: PackedParams,
+        out: &mut [Self],
+    ) -> Result<(), Option<PackedError>>;
 }
 
 macro_rules! maybe_packed {
@@ -817,9 +943,17 @@ macro_rules! maybe_packed {
             fn from_bytes(b: &[u8], big: bool) -> Self {
                 let mut a = [0u8; std::mem::size_of::<$t>()];
                 a.copy_from_slice(b);
-                if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }
+                if big {
+                    <$t>::from_be_bytes(a)
+                } else {
+                    <$t>::from_le_bytes(a)
+                }
             }
-            fn decode_packed(payload: &[u8], params: PackedParams, out: &mut [Self]) -> Result<(), Option<PackedError>> {
+            fn decode_packed(
+                payload: &[u8],
+                params: PackedParams,
+                out: &mut [Self],
+            ) -> Result<(), Option<PackedError>> {
                 packed::decode(payload, params, out).map_err(Some)
             }
         }
@@ -829,9 +963,17 @@ macro_rules! maybe_packed {
             fn from_bytes(b: &[u8], big: bool) -> Self {
                 let mut a = [0u8; std::mem::size_of::<$t>()];
                 a.copy_from_slice(b);
-                if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }
+                if big {
+                    <$t>::from_be_bytes(a)
+                } else {
+                    <$t>::from_le_bytes(a)
+                }
             }
-            fn decode_packed(_: &[u8], _: PackedParams, _: &mut [Self]) -> Result<(), Option<PackedError>> {
+            fn decode_packed(
+                _: &[u8],
+                _: PackedParams,
+                _: &mut [Self],
+            ) -> Result<(), Option<PackedError>> {
                 Err(None)
             }
         }
@@ -847,7 +989,10 @@ maybe_packed!(i64);
 maybe_packed!(u64);
 
 /// The byte-offset decoder (the `byteoffset` crate's dispatching fast path).
-fn byteoffset_decode_into<T: byteoffset::Element>(input: &[u8], out: &mut [T]) -> Result<(), byteoffset::Error> {
+fn byteoffset_decode_into<T: byteoffset::Element>(
+    input: &[u8],
+    out: &mut [T],
+) -> Result<(), byteoffset::Error> {
     // TEMPORARY until byteoffset::decode_into lands: the reference decoder.
     let v = byteoffset::reference::decode_wrapping::<T>(input, out.len())?;
     out.copy_from_slice(&v);

@@ -69,7 +69,10 @@ pub const MAGIC: &str = "###CBF: VERSION 1.5, cbf-format (xrdct)";
 fn check_dims(dims: &[usize], len: usize) -> Result<()> {
     let product = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     if dims.is_empty() || dims.len() > 3 || product != Some(len) {
-        return Err(Error::new(ErrorKind::WriterInput { dims: dims.to_vec(), len }));
+        return Err(Error::new(ErrorKind::WriterInput {
+            dims: dims.to_vec(),
+            len,
+        }));
     }
     Ok(())
 }
@@ -101,18 +104,24 @@ fn push_section(
     let mut h = String::new();
     h.push_str("--CIF-BINARY-FORMAT-SECTION--\r\n");
     match compression {
-        WriteCompression::ByteOffset => {
-            h.push_str("Content-Type: application/octet-stream;\r\n     conversions=\"x-CBF_BYTE_OFFSET\"\r\n")
-        }
+        WriteCompression::ByteOffset => h.push_str(
+            "Content-Type: application/octet-stream;\r\n     conversions=\"x-CBF_BYTE_OFFSET\"\r\n",
+        ),
         WriteCompression::None => h.push_str("Content-Type: application/octet-stream\r\n"),
     }
     h.push_str("Content-Transfer-Encoding: BINARY\r\n");
     h.push_str(&format!("X-Binary-Size: {}\r\n", payload.len()));
     h.push_str(&format!("X-Binary-ID: {binary_id}\r\n"));
-    h.push_str(&format!("X-Binary-Element-Type: \"{}\"\r\n", element_type.cbf_name()));
+    h.push_str(&format!(
+        "X-Binary-Element-Type: \"{}\"\r\n",
+        element_type.cbf_name()
+    ));
     h.push_str("X-Binary-Element-Byte-Order: LITTLE_ENDIAN\r\n");
     h.push_str(&format!("Content-MD5: {md5}\r\n"));
-    h.push_str(&format!("X-Binary-Number-of-Elements: {}\r\n", dims.iter().product::<usize>()));
+    h.push_str(&format!(
+        "X-Binary-Number-of-Elements: {}\r\n",
+        dims.iter().product::<usize>()
+    ));
     let names = ["Fastest", "Second", "Third"];
     for (d, name) in dims.iter().zip(names) {
         h.push_str(&format!("X-Binary-Size-{name}-Dimension: {d}\r\n"));
@@ -162,7 +171,10 @@ impl MiniCbfWriter {
     pub fn new(header: &Header) -> Self {
         MiniCbfWriter {
             header: header.clone(),
-            data_block: header.data_block.clone().unwrap_or_else(|| "image_1".to_string()),
+            data_block: header
+                .data_block
+                .clone()
+                .unwrap_or_else(|| "image_1".to_string()),
             magic: MAGIC.to_string(),
         }
     }
@@ -189,7 +201,14 @@ impl MiniCbfWriter {
         }
         text.push_str(";\r\n\r\n_array_data.data\r\n;\r\n");
         out.extend_from_slice(text.as_bytes());
-        push_section(&mut out, 1, T::TYPE, WriteCompression::ByteOffset, dims, &payload);
+        push_section(
+            &mut out,
+            1,
+            T::TYPE,
+            WriteCompression::ByteOffset,
+            dims,
+            &payload,
+        );
         out.extend_from_slice(b";\r\n\r\n");
         Ok(out)
     }
@@ -224,12 +243,19 @@ impl std::fmt::Debug for ImgCifWriter {
 impl ImgCifWriter {
     /// A writer for data block `data_<name>`.
     pub fn new(data_block: &str) -> Self {
-        ImgCifWriter { data_block: data_block.replace(|c: char| c.is_whitespace(), "_"), ..Default::default() }
+        ImgCifWriter {
+            data_block: data_block.replace(|c: char| c.is_whitespace(), "_"),
+            ..Default::default()
+        }
     }
 
     /// Adds a CIF item (`tag` with or without the leading `_`). Values are quoted as needed.
     pub fn item(&mut self, tag: &str, value: &str) -> &mut Self {
-        let tag = if tag.starts_with('_') { tag.to_string() } else { format!("_{tag}") };
+        let tag = if tag.starts_with('_') {
+            tag.to_string()
+        } else {
+            format!("_{tag}")
+        };
         self.items.push((tag, value.to_string()));
         self
     }
@@ -240,7 +266,8 @@ impl ImgCifWriter {
         self.item("_array_data.header_convention", convention);
         let mut contents = header.minicbf_lines().join("\n");
         contents.push('\n');
-        self.items.push(("_array_data.header_contents".to_string(), contents));
+        self.items
+            .push(("_array_data.header_contents".to_string(), contents));
         self
     }
 
@@ -282,21 +309,41 @@ impl ImgCifWriter {
                 WriteCompression::ByteOffset => "byte_offsets",
                 WriteCompression::None => "none",
             };
-            t.push_str(&format!("ARRAY{} \"{}\" {c} little_endian\r\n", i + 1, a.element_type.cbf_name()));
+            t.push_str(&format!(
+                "ARRAY{} \"{}\" {c} little_endian\r\n",
+                i + 1,
+                a.element_type.cbf_name()
+            ));
         }
-        t.push_str("\r\nloop_\r\n_array_structure_list.array_id\r\n_array_structure_list.index\r\n");
+        t.push_str(
+            "\r\nloop_\r\n_array_structure_list.array_id\r\n_array_structure_list.index\r\n",
+        );
         t.push_str("_array_structure_list.dimension\r\n_array_structure_list.precedence\r\n");
         t.push_str("_array_structure_list.direction\r\n");
         for (i, a) in self.arrays.iter().enumerate() {
             for (k, d) in a.dims.iter().enumerate() {
-                t.push_str(&format!("ARRAY{} {} {d} {} increasing\r\n", i + 1, k + 1, k + 1));
+                t.push_str(&format!(
+                    "ARRAY{} {} {d} {} increasing\r\n",
+                    i + 1,
+                    k + 1,
+                    k + 1
+                ));
             }
         }
-        t.push_str("\r\nloop_\r\n_array_data.array_id\r\n_array_data.binary_id\r\n_array_data.data\r\n");
+        t.push_str(
+            "\r\nloop_\r\n_array_data.array_id\r\n_array_data.binary_id\r\n_array_data.data\r\n",
+        );
         let mut out = t.into_bytes();
         for (i, a) in self.arrays.iter().enumerate() {
             out.extend_from_slice(format!("ARRAY{} {}\r\n;\r\n", i + 1, i + 1).as_bytes());
-            push_section(&mut out, i + 1, a.element_type, a.compression, &a.dims, &a.payload);
+            push_section(
+                &mut out,
+                i + 1,
+                a.element_type,
+                a.compression,
+                &a.dims,
+                &a.payload,
+            );
             out.extend_from_slice(b";\r\n");
         }
         out.extend_from_slice(b"\r\n");
