@@ -142,7 +142,7 @@ impl Header {
         while i < tokens.len() {
             let t = &tokens[i];
             match t {
-                Token::Word(w) if w.len() > 5 && w[..5].eq_ignore_ascii_case("data_") => {
+                Token::Word(w) if is_data_block(w) => {
                     if h.data_block.is_none() {
                         h.data_block = Some(w[5..].to_string());
                     }
@@ -164,7 +164,7 @@ impl Header {
                             Token::Word(w)
                                 if w.starts_with('_')
                                     || w.eq_ignore_ascii_case("loop_")
-                                    || (w.len() > 5 && w[..5].eq_ignore_ascii_case("data_")) =>
+                                    || is_data_block(w) =>
                             {
                                 break;
                             }
@@ -473,6 +473,11 @@ fn line(out: &mut Vec<String>, name: &str, v: Option<f64>, unit: &str) {
 /// Shortest text that parses back to the same f64.
 fn format_float(v: f64) -> String {
     format!("{v:?}")
+}
+
+/// `data_<name>` (case-insensitive keyword).
+fn is_data_block(w: &str) -> bool {
+    w.len() > 5 && w.as_bytes()[..5].eq_ignore_ascii_case(b"data_")
 }
 
 fn looks_like_timestamp(s: &str) -> bool {
