@@ -5,6 +5,7 @@ use super::bo_shared::{
 };
 use crate::bo::{CHUNK, ERR, Frame, Params, STATUS_WORDS, WORKGROUP};
 
+#[expect(clippy::too_many_arguments, reason = "the shader's emit, plus its bindings")]
 fn emit(
     params: &Params,
     f: &Frame,
@@ -30,10 +31,6 @@ fn emit(
 
 /// Stage 3: decodes every chunk and writes its pixels (bindings: params, frames,
 /// block_frame, src, block_state, dst, status).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one argument per binding, as in the shader"
-)]
 pub fn bo_decode(
     params: &Params,
     frames: &[Frame],
