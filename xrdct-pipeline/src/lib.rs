@@ -10,6 +10,7 @@ pub mod fbp;
 pub mod gpu;
 pub mod inputs;
 pub mod maskfile;
+pub mod monitor;
 pub mod output;
 pub mod pool;
 pub mod preview;

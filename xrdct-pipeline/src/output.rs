@@ -1,1 +1,973 @@
-//! (in progress)
+//! Where the rows go: a NeXus HDF5 file ([`NexusWriter`]) or CSV text ([`CsvWriter`]), both
+//! written under a temporary name (`OUT.part`) and renamed when the run ends.
+//!
+//! NeXus layout (every facility tool opens it: h5py, silx, NeXpy, DAWN):
+//! ```text
+//! /                       @default="entry"  @creator="xrdct …"
+//! /entry                  NXentry  @default="integrated"  start_time end_time program_name
+//! /entry/integrated       NXdata   @signal="intensity"  @axes=[".", "radial"]
+//!     intensity           float32 [frames, bins], chunked per block of frames, deflate
+//!     sigma               float32 [frames, bins] (also linked as intensity_errors)
+//!     radial              float64 [bins]  @units ("deg", "1/nm", "1/angstrom", "mm")
+//!     sum_signal, sum_normalization, count   float64 [frames, bins] (optional)
+//!     frame_ok            uint8 [frames]   1 = reduced, 0 = failed (NaN row)
+//!     frame_source        string [frames]  the file each row came from
+//! /entry/process          NXprocess  program version date
+//!     geometry            NXnote: the PONI file's text
+//!     configuration       NXnote: every parameter of the run as JSON
+//!     parameters          NXcollection: the same parameters, one field each
+//! ```
+//!
+//! Rows are kept in memory for one block (the chunk height) and then written and flushed,
+//! so an interrupted run leaves a readable `OUT.part` holding every completed block.
+//! `frame_ok` is extended last in each block: its length is the number of complete rows,
+//! and [`NexusWriter::resume`] continues from there.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use hdf5::types::VarLenUnicode;
+use ndarray::{ArrayView1, ArrayView2, s};
+use serde_json::{Map, Value};
+
+use crate::pool::{FrameOutcome, RowSink, SinkError};
+
+/// Everything about a run that goes into the output besides the rows.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    /// Radial bin centres.
+    pub radial: Vec<f64>,
+    /// pyFAI unit name of the radial axis (`2th_deg`, `q_nm^-1`, `q_A^-1`, `r_mm`).
+    pub unit: String,
+    /// The PONI file's text.
+    pub poni_text: String,
+    /// Where the PONI came from.
+    pub poni_file: String,
+    /// Every parameter of the run (written to `/entry/process`).
+    pub parameters: Map<String, Value>,
+    /// Whether to write the accumulators.
+    pub accumulators: bool,
+}
+
+impl RunInfo {
+    /// Number of radial bins.
+    pub fn bins(&self) -> usize {
+        self.radial.len()
+    }
+}
+
+/// Parameters that may differ between a run and its `--resume` (they do not change the rows).
+pub const VOLATILE_PARAMETERS: &[&str] =
+    &["workers", "resume", "json", "backend", "block", "progress"];
+
+/// NeXus `units` and a label for a pyFAI unit name.
+pub fn unit_attributes(unit: &str) -> (&'static str, &'static str) {
+    match unit {
+        "2th_deg" => ("deg", "2θ (deg)"),
+        "2th_rad" => ("rad", "2θ (rad)"),
+        "q_nm^-1" => ("1/nm", "q (nm⁻¹)"),
+        "q_A^-1" => ("1/angstrom", "q (Å⁻¹)"),
+        "r_mm" => ("mm", "r (mm)"),
+        "r_m" => ("m", "r (m)"),
+        _ => ("", "radial"),
+    }
+}
+
+/// Why an output file could not be written. Each variant's doc says whose fault it is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// The HDF5 library failed (environment: disk full, permissions, a corrupt file).
+    #[error("{path}: HDF5: {source}")]
+    Hdf5 {
+        /// The file.
+        path: PathBuf,
+        /// The library's error.
+        source: hdf5::Error,
+    },
+    /// A file system operation failed (environment).
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// `--resume` found nothing to resume (user).
+    #[error("cannot resume: {0}")]
+    Resume(String),
+    /// A row has the wrong number of bins (a bug in the reducer).
+    #[error("row of frame {index} has {got} bins, the output has {expected}")]
+    RowLength {
+        /// Frame index.
+        index: usize,
+        /// Bins of the output.
+        expected: usize,
+        /// Bins of the row.
+        got: usize,
+    },
+}
+
+/// The temporary name an output is written under: `OUT.part`.
+pub fn partial_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(".part");
+    PathBuf::from(s)
+}
+
+/// UTC time in ISO 8601 (`2026-11-26T22:20:25Z`), as NeXus wants for `start_time`.
+pub fn iso8601_utc(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Settings of [`NexusWriter`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NexusOptions {
+    /// Frames per chunk and per flush.
+    pub block: usize,
+    /// Deflate level (0–9), `None` for no compression.
+    pub deflate: Option<u8>,
+}
+
+impl Default for NexusOptions {
+    /// 32-frame blocks, deflate level 1 (fast; rows of a scan compress about 2×).
+    fn default() -> Self {
+        NexusOptions {
+            block: 32,
+            deflate: Some(1),
+        }
+    }
+}
+
+fn vlu(s: &str) -> VarLenUnicode {
+    // Interior NUL bytes are the only thing VarLenUnicode refuses.
+    s.replace('\0', "\u{FFFD}").parse().unwrap_or_default()
+}
+
+/// Writes rows into a NeXus HDF5 file (see the module documentation for the layout).
+pub struct NexusWriter {
+    file: hdf5::File,
+    final_path: PathBuf,
+    part_path: PathBuf,
+    bins: usize,
+    block: usize,
+    intensity: hdf5::Dataset,
+    sigma: hdf5::Dataset,
+    acc: Option<[hdf5::Dataset; 3]>,
+    frame_ok: hdf5::Dataset,
+    frame_source: hdf5::Dataset,
+    buf_i: Vec<f32>,
+    buf_s: Vec<f32>,
+    buf_acc: [Vec<f64>; 3],
+    buf_ok: Vec<u8>,
+    buf_src: Vec<VarLenUnicode>,
+    rows: usize,
+    next_index: usize,
+}
+
+impl std::fmt::Debug for NexusWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NexusWriter")
+            .field("path", &self.final_path)
+            .field("rows", &self.rows)
+            .finish()
+    }
+}
+
+struct H5<'a>(&'a Path);
+impl H5<'_> {
+    fn e(&self) -> impl Fn(hdf5::Error) -> OutputError + '_ {
+        move |source| OutputError::Hdf5 {
+            path: self.0.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn str_attr(loc: &hdf5::Location, name: &str, value: &str) -> hdf5::Result<()> {
+    if loc.attr_names()?.iter().any(|n| n == name) {
+        loc.delete_attr(name)?;
+    }
+    loc.new_attr::<VarLenUnicode>()
+        .create(name)?
+        .write_scalar(&vlu(value))
+}
+
+fn str_dataset(group: &hdf5::Group, name: &str, value: &str) -> hdf5::Result<hdf5::Dataset> {
+    let ds = group.new_dataset::<VarLenUnicode>().create(name)?;
+    ds.write_scalar(&vlu(value))?;
+    Ok(ds)
+}
+
+fn nx_group(parent: &hdf5::Group, name: &str, class: &str) -> hdf5::Result<hdf5::Group> {
+    let g = parent.create_group(name)?;
+    str_attr(&g, "NX_class", class)?;
+    Ok(g)
+}
+
+fn json_dataset(group: &hdf5::Group, name: &str, value: &Value) -> hdf5::Result<()> {
+    match value {
+        Value::Bool(b) => {
+            group
+                .new_dataset_builder()
+                .with_data(&[u8::from(*b)])
+                .create(name)?;
+        }
+        Value::Number(n) if n.is_i64() || n.is_u64() => {
+            let v = n.as_i64().unwrap_or(i64::MAX);
+            group.new_dataset::<i64>().create(name)?.write_scalar(&v)?;
+        }
+        Value::Number(n) => {
+            group
+                .new_dataset::<f64>()
+                .create(name)?
+                .write_scalar(&n.as_f64().unwrap_or(f64::NAN))?;
+        }
+        Value::String(s) => {
+            str_dataset(group, name, s)?;
+        }
+        Value::Null => {
+            str_dataset(group, name, "")?;
+        }
+        other => {
+            str_dataset(group, name, &other.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+impl NexusWriter {
+    /// Creates `PATH.part` (replacing any previous one) with the whole layout and no rows.
+    pub fn create(path: &Path, info: &RunInfo, opts: &NexusOptions) -> Result<Self, OutputError> {
+        let part = partial_path(path);
+        let h = H5(&part);
+        let bins = info.bins();
+        let block = opts.block.max(1);
+        let file = hdf5::File::create(&part).map_err(h.e())?;
+        let now = iso8601_utc(SystemTime::now());
+        let creator = format!("xrdct {}", env!("CARGO_PKG_VERSION"));
+        (|| -> hdf5::Result<()> {
+            str_attr(&file, "default", "entry")?;
+            str_attr(&file, "creator", &creator)?;
+            str_attr(&file, "file_time", &now)?;
+            str_attr(&file, "NX_class", "NXroot")?;
+            let entry = nx_group(&file, "entry", "NXentry")?;
+            str_attr(&entry, "default", "integrated")?;
+            str_dataset(&entry, "program_name", "xrdct")?;
+            str_dataset(&entry, "start_time", &now)?;
+            str_dataset(&entry, "title", "xrdct integrate")?;
+
+            let data = nx_group(&entry, "integrated", "NXdata")?;
+            str_attr(&data, "signal", "intensity")?;
+            data.new_attr_builder()
+                .with_data(&[vlu("."), vlu("radial")])
+                .create("axes")?;
+            data.new_attr::<i64>()
+                .create("radial_indices")?
+                .write_scalar(&1i64)?;
+
+            let (units, label) = unit_attributes(&info.unit);
+            let radial = data
+                .new_dataset_builder()
+                .with_data(&info.radial)
+                .create("radial")?;
+            str_attr(&radial, "units", units)?;
+            str_attr(&radial, "long_name", label)?;
+            str_attr(&radial, "pyfai_unit", &info.unit)?;
+            let process = nx_group(&entry, "process", "NXprocess")?;
+            str_dataset(&process, "program", "xrdct")?;
+            str_dataset(&process, "version", env!("CARGO_PKG_VERSION"))?;
+            str_dataset(&process, "date", &now)?;
+            process
+                .new_dataset::<i64>()
+                .create("sequence_index")?
+                .write_scalar(&1i64)?;
+            let geometry = nx_group(&process, "geometry", "NXnote")?;
+            str_dataset(&geometry, "type", "text/plain")?;
+            str_dataset(&geometry, "file_name", &info.poni_file)?;
+            str_dataset(&geometry, "description", "pyFAI PONI geometry")?;
+            str_dataset(&geometry, "data", &info.poni_text)?;
+            let config = nx_group(&process, "configuration", "NXnote")?;
+            str_dataset(&config, "type", "application/json")?;
+            str_dataset(&config, "description", "every parameter of the run")?;
+            str_dataset(
+                &config,
+                "data",
+                &Value::Object(info.parameters.clone()).to_string(),
+            )?;
+            let params = nx_group(&process, "parameters", "NXcollection")?;
+            for (k, v) in &info.parameters {
+                json_dataset(&params, k, v)?;
+            }
+            Ok(())
+        })()
+        .map_err(h.e())?;
+        let data = file.group("entry/integrated").map_err(h.e())?;
+        let rows2 = |name: &str, f64s: bool| -> hdf5::Result<hdf5::Dataset> {
+            let b = data.new_dataset_builder().chunk((block, bins.max(1)));
+            let b = if let Some(level) = opts.deflate {
+                b.deflate(level)
+            } else {
+                b
+            };
+            let b = if f64s {
+                b.empty::<f64>()
+            } else {
+                b.empty::<f32>()
+            };
+            let ds = b.shape((0.., bins)).create(name)?;
+            Ok(ds)
+        };
+        let rows1 = |name: &str, string: bool| -> hdf5::Result<hdf5::Dataset> {
+            let b = data.new_dataset_builder().chunk(block);
+            let b = if let Some(level) = opts.deflate {
+                b.deflate(level)
+            } else {
+                b
+            };
+            let b = if string {
+                b.empty::<VarLenUnicode>()
+            } else {
+                b.empty::<u8>()
+            };
+            b.shape(0..).create(name)
+        };
+        let made = (|| -> hdf5::Result<_> {
+            let intensity = rows2("intensity", false)?;
+            str_attr(&intensity, "interpretation", "spectrum")?;
+            str_attr(&intensity, "long_name", "intensity")?;
+            let sigma = rows2("sigma", false)?;
+            str_attr(&sigma, "long_name", "standard error of the intensity")?;
+            data.link_hard("sigma", "intensity_errors")?;
+            let acc = if info.accumulators {
+                Some([
+                    rows2("sum_signal", true)?,
+                    rows2("sum_normalization", true)?,
+                    rows2("count", true)?,
+                ])
+            } else {
+                None
+            };
+            let frame_source = rows1("frame_source", true)?;
+            let frame_ok = rows1("frame_ok", false)?;
+            str_attr(
+                &frame_ok,
+                "long_name",
+                "1 = frame reduced, 0 = failed (NaN row)",
+            )?;
+            Ok((intensity, sigma, acc, frame_source, frame_ok))
+        })()
+        .map_err(h.e())?;
+        let (intensity, sigma, acc, frame_source, frame_ok) = made;
+        file.flush().map_err(h.e())?;
+        Ok(Self::assemble(
+            file,
+            path,
+            part,
+            bins,
+            block,
+            intensity,
+            sigma,
+            acc,
+            frame_ok,
+            frame_source,
+            0,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        file: hdf5::File,
+        path: &Path,
+        part: PathBuf,
+        bins: usize,
+        block: usize,
+        intensity: hdf5::Dataset,
+        sigma: hdf5::Dataset,
+        acc: Option<[hdf5::Dataset; 3]>,
+        frame_ok: hdf5::Dataset,
+        frame_source: hdf5::Dataset,
+        rows: usize,
+    ) -> Self {
+        let n = block * bins;
+        let acc_n = if acc.is_some() { n } else { 0 };
+        NexusWriter {
+            file,
+            final_path: path.to_path_buf(),
+            part_path: part,
+            bins,
+            block,
+            intensity,
+            sigma,
+            acc,
+            frame_ok,
+            frame_source,
+            buf_i: Vec::with_capacity(n),
+            buf_s: Vec::with_capacity(n),
+            buf_acc: [
+                Vec::with_capacity(acc_n),
+                Vec::with_capacity(acc_n),
+                Vec::with_capacity(acc_n),
+            ],
+            buf_ok: Vec::with_capacity(block),
+            buf_src: Vec::with_capacity(block),
+            rows,
+            next_index: rows,
+        }
+    }
+
+    /// Reopens the `PATH.part` of an interrupted run with the same geometry and parameters
+    /// (apart from [`VOLATILE_PARAMETERS`]). Rows past the last complete block are dropped.
+    /// Returns the writer, positioned after the complete rows, and their sources in order:
+    /// the caller checks they are the first inputs and continues with the rest.
+    pub fn resume(
+        path: &Path,
+        info: &RunInfo,
+        opts: &NexusOptions,
+    ) -> Result<(Self, Vec<String>), OutputError> {
+        let part = partial_path(path);
+        if !part.exists() {
+            let why = if path.exists() {
+                format!(
+                    "{} is complete (no {} left by an interrupted run)",
+                    path.display(),
+                    part.display()
+                )
+            } else {
+                format!("no {} left by an interrupted run", part.display())
+            };
+            return Err(OutputError::Resume(why));
+        }
+        let h = H5(&part);
+        let file = hdf5::File::open_rw(&part).map_err(h.e())?;
+        let data = file.group("entry/integrated").map_err(h.e())?;
+        let radial: Vec<f64> = data
+            .dataset("radial")
+            .and_then(|d| d.read_raw())
+            .map_err(h.e())?;
+        if radial != info.radial {
+            return Err(OutputError::Resume(format!(
+                "radial bins differ ({} stored, {} now)",
+                radial.len(),
+                info.radial.len()
+            )));
+        }
+        let stored_poni: String = file
+            .dataset("entry/process/geometry/data")
+            .and_then(|d| d.read_scalar::<VarLenUnicode>())
+            .map_err(h.e())?
+            .to_string();
+        if stored_poni != info.poni_text {
+            return Err(OutputError::Resume("the geometry (PONI) differs".into()));
+        }
+        let stored_cfg: String = file
+            .dataset("entry/process/configuration/data")
+            .and_then(|d| d.read_scalar::<VarLenUnicode>())
+            .map_err(h.e())?
+            .to_string();
+        let stored: Map<String, Value> = serde_json::from_str(&stored_cfg).unwrap_or_default();
+        for key in stored.keys().chain(info.parameters.keys()) {
+            if VOLATILE_PARAMETERS.contains(&key.as_str()) {
+                continue;
+            }
+            if stored.get(key) != info.parameters.get(key) {
+                return Err(OutputError::Resume(format!(
+                    "parameter {key} differs: {} stored, {} now",
+                    stored.get(key).map_or("none".into(), Value::to_string),
+                    info.parameters
+                        .get(key)
+                        .map_or("none".into(), Value::to_string)
+                )));
+            }
+        }
+        let open = |n: &str| data.dataset(n).map_err(h.e());
+        let (intensity, sigma, frame_ok, frame_source) = (
+            open("intensity")?,
+            open("sigma")?,
+            open("frame_ok")?,
+            open("frame_source")?,
+        );
+        let acc = if info.accumulators {
+            Some([
+                open("sum_signal")?,
+                open("sum_normalization")?,
+                open("count")?,
+            ])
+        } else {
+            None
+        };
+        let rows = frame_ok.shape().first().copied().unwrap_or(0);
+        let bins = info.bins();
+        // Drop rows of a block that was being written when the run stopped.
+        let mut two_d = vec![&intensity, &sigma];
+        if let Some(a) = &acc {
+            two_d.extend(a.iter());
+        }
+        for ds in two_d {
+            if ds.shape().first().copied().unwrap_or(0) != rows {
+                ds.resize((rows, bins)).map_err(h.e())?;
+            }
+        }
+        if frame_source.shape().first().copied().unwrap_or(0) != rows {
+            frame_source.resize(rows).map_err(h.e())?;
+        }
+        let sources: Vec<String> = if rows > 0 {
+            frame_source
+                .read_raw::<VarLenUnicode>()
+                .map_err(h.e())?
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let block = intensity
+            .chunk()
+            .and_then(|c| c.first().copied())
+            .unwrap_or(opts.block)
+            .max(1);
+        let w = Self::assemble(
+            file,
+            path,
+            part,
+            bins,
+            block,
+            intensity,
+            sigma,
+            acc,
+            frame_ok,
+            frame_source,
+            rows,
+        );
+        Ok((w, sources))
+    }
+
+    /// Complete rows in the file (not counting the block in memory).
+    pub fn rows_on_disk(&self) -> usize {
+        self.rows
+    }
+
+    /// Where the file is being written (`PATH.part`).
+    pub fn partial_path(&self) -> &Path {
+        &self.part_path
+    }
+
+    /// Adds one row (in scan order).
+    pub fn push_row(&mut self, frame: FrameOutcome<'_>) -> Result<(), OutputError> {
+        let bins = self.bins;
+        match frame.result {
+            Ok(row) => {
+                for got in [row.intensity.len(), row.sigma.len()] {
+                    if got != bins {
+                        return Err(OutputError::RowLength {
+                            index: frame.index,
+                            expected: bins,
+                            got,
+                        });
+                    }
+                }
+                self.buf_i.extend_from_slice(&row.intensity);
+                self.buf_s.extend_from_slice(&row.sigma);
+                if self.acc.is_some() {
+                    match &row.accumulators {
+                        Some(a) => {
+                            for (buf, v) in self.buf_acc.iter_mut().zip([
+                                &a.sum_signal,
+                                &a.sum_normalization,
+                                &a.count,
+                            ]) {
+                                if v.len() != bins {
+                                    return Err(OutputError::RowLength {
+                                        index: frame.index,
+                                        expected: bins,
+                                        got: v.len(),
+                                    });
+                                }
+                                buf.extend_from_slice(v);
+                            }
+                        }
+                        None => {
+                            for buf in &mut self.buf_acc {
+                                buf.extend(std::iter::repeat_n(f64::NAN, bins));
+                            }
+                        }
+                    }
+                }
+                self.buf_ok.push(1);
+            }
+            Err(_) => {
+                self.buf_i.extend(std::iter::repeat_n(f32::NAN, bins));
+                self.buf_s.extend(std::iter::repeat_n(f32::NAN, bins));
+                if self.acc.is_some() {
+                    for buf in &mut self.buf_acc {
+                        buf.extend(std::iter::repeat_n(f64::NAN, bins));
+                    }
+                }
+                self.buf_ok.push(0);
+            }
+        }
+        self.buf_src.push(vlu(frame.source));
+        self.next_index = frame.index + 1;
+        if self.buf_ok.len() >= self.block {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows held in memory and flushes the file.
+    pub fn flush_block(&mut self) -> Result<(), OutputError> {
+        let n = self.buf_ok.len();
+        if n == 0 {
+            return Ok(());
+        }
+        let h = H5(&self.part_path);
+        let (r0, r1, bins) = (self.rows, self.rows + n, self.bins);
+        let write2 = |ds: &hdf5::Dataset, buf: &[f32]| -> hdf5::Result<()> {
+            ds.resize((r1, bins))?;
+            let view = ArrayView2::from_shape((n, bins), buf)
+                .map_err(|e| hdf5::Error::from(e.to_string()))?;
+            ds.write_slice(view, s![r0..r1, ..])
+        };
+        let write2d = |ds: &hdf5::Dataset, buf: &[f64]| -> hdf5::Result<()> {
+            ds.resize((r1, bins))?;
+            let view = ArrayView2::from_shape((n, bins), buf)
+                .map_err(|e| hdf5::Error::from(e.to_string()))?;
+            ds.write_slice(view, s![r0..r1, ..])
+        };
+        (|| -> hdf5::Result<()> {
+            write2(&self.intensity, &self.buf_i)?;
+            write2(&self.sigma, &self.buf_s)?;
+            if let Some(acc) = &self.acc {
+                for (ds, buf) in acc.iter().zip(&self.buf_acc) {
+                    write2d(ds, buf)?;
+                }
+            }
+            self.frame_source.resize(r1)?;
+            self.frame_source
+                .write_slice(ArrayView1::from(&self.buf_src[..]), s![r0..r1])?;
+            // frame_ok last: its length marks the complete rows.
+            self.frame_ok.resize(r1)?;
+            self.frame_ok
+                .write_slice(ArrayView1::from(&self.buf_ok[..]), s![r0..r1])?;
+            self.file.flush()
+        })()
+        .map_err(h.e())?;
+        self.rows = r1;
+        self.buf_i.clear();
+        self.buf_s.clear();
+        for b in &mut self.buf_acc {
+            b.clear();
+        }
+        self.buf_ok.clear();
+        self.buf_src.clear();
+        Ok(())
+    }
+
+    /// Writes the last rows and `summary` (a JSON object: frames, failed, timings) into
+    /// `/entry/process`, closes the file and renames `PATH.part` to `PATH`.
+    pub fn finish(mut self, summary: &Value) -> Result<PathBuf, OutputError> {
+        self.flush_block()?;
+        let h = H5(&self.part_path);
+        (|| -> hdf5::Result<()> {
+            let entry = self.file.group("entry")?;
+            if entry.link_exists("end_time") {
+                entry.unlink("end_time")?;
+            }
+            str_dataset(&entry, "end_time", &iso8601_utc(SystemTime::now()))?;
+            let process = self.file.group("entry/process")?;
+            if process.link_exists("summary") {
+                process.unlink("summary")?;
+            }
+            let note = nx_group(&process, "summary", "NXnote")?;
+            str_dataset(&note, "type", "application/json")?;
+            str_dataset(&note, "data", &summary.to_string())?;
+            self.file.flush()
+        })()
+        .map_err(h.e())?;
+        let NexusWriter {
+            file,
+            part_path,
+            final_path,
+            ..
+        } = self;
+        file.close().map_err(|source| OutputError::Hdf5 {
+            path: part_path.clone(),
+            source,
+        })?;
+        std::fs::rename(&part_path, &final_path).map_err(|source| OutputError::Io {
+            path: final_path.clone(),
+            source,
+        })?;
+        Ok(final_path)
+    }
+}
+
+impl RowSink for NexusWriter {
+    fn push(&mut self, frame: FrameOutcome<'_>) -> Result<(), SinkError> {
+        Ok(self.push_row(frame)?)
+    }
+}
+
+/// Writes rows as CSV text: for a single frame, `radial,intensity,sigma`; for several,
+/// `frame,radial,intensity,sigma` with one line per frame and bin. `#` lines describe the
+/// run. Failed frames give `nan` values.
+pub struct CsvWriter {
+    out: std::io::BufWriter<std::fs::File>,
+    final_path: PathBuf,
+    part_path: PathBuf,
+    radial: Vec<f64>,
+    single: bool,
+}
+
+impl std::fmt::Debug for CsvWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvWriter")
+            .field("path", &self.final_path)
+            .finish()
+    }
+}
+
+impl CsvWriter {
+    /// Creates `PATH.part`; `single` selects the one-frame layout.
+    pub fn create(path: &Path, info: &RunInfo, single: bool) -> Result<Self, OutputError> {
+        let part = partial_path(path);
+        let io = |source| OutputError::Io {
+            path: part.clone(),
+            source,
+        };
+        let file = std::fs::File::create(&part).map_err(io)?;
+        let mut out = std::io::BufWriter::new(file);
+        let (units, _) = unit_attributes(&info.unit);
+        let head = (|| -> std::io::Result<()> {
+            writeln!(out, "# xrdct {} integrate", env!("CARGO_PKG_VERSION"))?;
+            writeln!(out, "# radial unit: {} ({units})", info.unit)?;
+            writeln!(
+                out,
+                "# parameters: {}",
+                Value::Object(info.parameters.clone())
+            )?;
+            for line in info.poni_text.lines() {
+                writeln!(out, "# poni: {line}")?;
+            }
+            let r = format!("radial_{}", info.unit);
+            if single {
+                writeln!(out, "{r},intensity,sigma")
+            } else {
+                writeln!(out, "frame,{r},intensity,sigma")
+            }
+        })();
+        head.map_err(io)?;
+        Ok(CsvWriter {
+            out,
+            final_path: path.to_path_buf(),
+            part_path: part,
+            radial: info.radial.clone(),
+            single,
+        })
+    }
+
+    /// Flushes, closes and renames `PATH.part` to `PATH`.
+    pub fn finish(self) -> Result<PathBuf, OutputError> {
+        let CsvWriter {
+            out,
+            part_path,
+            final_path,
+            ..
+        } = self;
+        let file = out.into_inner().map_err(|e| OutputError::Io {
+            path: part_path.clone(),
+            source: e.into_error(),
+        })?;
+        file.sync_all().map_err(|source| OutputError::Io {
+            path: part_path.clone(),
+            source,
+        })?;
+        drop(file);
+        std::fs::rename(&part_path, &final_path).map_err(|source| OutputError::Io {
+            path: final_path.clone(),
+            source,
+        })?;
+        Ok(final_path)
+    }
+}
+
+impl RowSink for CsvWriter {
+    fn push(&mut self, frame: FrameOutcome<'_>) -> Result<(), SinkError> {
+        let n = self.radial.len();
+        let (i, s): (Vec<f32>, Vec<f32>) = match frame.result {
+            Ok(row) => (row.intensity.clone(), row.sigma.clone()),
+            Err(_) => (vec![f32::NAN; n], vec![f32::NAN; n]),
+        };
+        if i.len() != n || s.len() != n {
+            return Err(Box::new(OutputError::RowLength {
+                index: frame.index,
+                expected: n,
+                got: i.len(),
+            }));
+        }
+        for k in 0..n {
+            if self.single {
+                writeln!(self.out, "{},{},{}", self.radial[k], i[k], s[k])?;
+            } else {
+                writeln!(
+                    self.out,
+                    "{},{},{},{}",
+                    frame.index, self.radial[k], i[k], s[k]
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool::{FrameError, Row};
+
+    fn info(bins: usize, acc: bool) -> RunInfo {
+        let mut parameters = Map::new();
+        parameters.insert("bins".into(), bins.into());
+        parameters.insert("split".into(), "bbox".into());
+        parameters.insert("workers".into(), 2.into());
+        RunInfo {
+            radial: (0..bins).map(|i| 0.5 + i as f64).collect(),
+            unit: "2th_deg".into(),
+            poni_text: "poni_version: 2.1\nDistance: 0.4\n".into(),
+            poni_file: "geometry.poni".into(),
+            parameters,
+            accumulators: acc,
+        }
+    }
+
+    fn row(k: usize, bins: usize) -> Row {
+        Row {
+            intensity: (0..bins).map(|b| (k * 100 + b) as f32).collect(),
+            sigma: (0..bins).map(|b| b as f32 * 0.5).collect(),
+            accumulators: None,
+        }
+    }
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso8601_utc(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_731_625);
+        assert_eq!(iso8601_utc(t), "2026-11-26T22:20:25Z");
+        let leap = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400);
+        assert_eq!(iso8601_utc(leap), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn blocks_are_flushed_and_resume_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.h5");
+        let inf = info(5, false);
+        let opts = NexusOptions {
+            block: 4,
+            deflate: Some(1),
+        };
+        let mut w = NexusWriter::create(&path, &inf, &opts).unwrap();
+        let err = FrameError::Backend("broken".into());
+        for k in 0..10 {
+            let r = row(k, 5);
+            let result = if k == 6 { Err(&err) } else { Ok(&r) };
+            w.push_row(FrameOutcome {
+                index: k,
+                source: &format!("f_{k}.cbf"),
+                result,
+            })
+            .unwrap();
+        }
+        assert_eq!(w.rows_on_disk(), 8);
+        drop(w); // an interrupted run: two complete blocks on disk
+        assert!(!path.exists());
+        let (mut w, sources) = NexusWriter::resume(&path, &inf, &opts).unwrap();
+        assert_eq!(sources.len(), 8);
+        assert_eq!(sources[7], "f_7.cbf");
+        for k in 8..11 {
+            let r = row(k, 5);
+            w.push_row(FrameOutcome {
+                index: k,
+                source: &format!("f_{k}.cbf"),
+                result: Ok(&r),
+            })
+            .unwrap();
+        }
+        let out = w.finish(&serde_json::json!({"frames": 11})).unwrap();
+        assert_eq!(out, path);
+        let f = hdf5::File::open(&path).unwrap();
+        let i: Vec<f32> = f
+            .dataset("entry/integrated/intensity")
+            .unwrap()
+            .read_raw()
+            .unwrap();
+        assert_eq!(i.len(), 55);
+        assert_eq!(i[10 * 5 + 2], 1002.0);
+        assert!(i[6 * 5].is_nan());
+        let ok: Vec<u8> = f
+            .dataset("entry/integrated/frame_ok")
+            .unwrap()
+            .read_raw()
+            .unwrap();
+        assert_eq!(ok, [1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1]);
+        // A different parameter refuses to resume; a volatile one does not matter.
+        let mut other = inf.clone();
+        other.parameters.insert("split".into(), "no".into());
+        let w = NexusWriter::create(&path, &inf, &opts).unwrap();
+        drop(w);
+        assert!(
+            matches!(NexusWriter::resume(&path, &other, &opts), Err(OutputError::Resume(m)) if m.contains("split"))
+        );
+        let mut other = inf.clone();
+        other.parameters.insert("workers".into(), 7.into());
+        assert!(NexusWriter::resume(&path, &other, &opts).is_ok());
+    }
+
+    #[test]
+    fn csv_layouts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one.csv");
+        let inf = info(3, false);
+        let mut w = CsvWriter::create(&path, &inf, true).unwrap();
+        let r = row(0, 3);
+        w.push(FrameOutcome {
+            index: 0,
+            source: "a",
+            result: Ok(&r),
+        })
+        .unwrap();
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let data: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            data,
+            [
+                "radial_2th_deg,intensity,sigma",
+                "0.5,0,0",
+                "1.5,1,0.5",
+                "2.5,2,1"
+            ]
+        );
+    }
+}
