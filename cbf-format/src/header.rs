@@ -230,22 +230,23 @@ impl Header {
                     precedence: prec.and_then(|c| r[c].parse().ok()),
                 });
             }
-        } else if let (Some(a), Some(b)) =
-            (col("_array_data.array_id"), col("_array_data.binary_id"))
-        {
-            for r in rows {
-                if let Ok(id) = r[b].parse() {
-                    self.array_binary_ids.push((r[a].clone(), id));
+        } else {
+            if let (Some(a), Some(b)) = (col("_array_data.array_id"), col("_array_data.binary_id"))
+            {
+                for r in rows {
+                    if let Ok(id) = r[b].parse() {
+                        self.array_binary_ids.push((r[a].clone(), id));
+                    }
                 }
             }
-        } else if let Some(c) = col("_array_data.header_contents") {
+            // Header contents given per array: the first row's is the file's header.
             if let Some(r) = values.chunks_exact(tags.len()).next() {
-                self.contents = Some(r[c].clone());
-            }
-            if let Some(conv) = col("_array_data.header_convention")
-                && let Some(r) = values.chunks_exact(tags.len()).next()
-            {
-                self.convention = Some(r[conv].clone());
+                if let Some(c) = col("_array_data.header_contents") {
+                    self.contents = Some(r[c].clone());
+                }
+                if let Some(c) = col("_array_data.header_convention") {
+                    self.convention = Some(r[c].clone());
+                }
             }
         }
     }

@@ -227,6 +227,7 @@ struct ArrayOut {
 pub struct ImgCifWriter {
     data_block: String,
     items: Vec<(String, String)>,
+    header: Option<(String, String)>,
     arrays: Vec<ArrayOut>,
 }
 
@@ -260,14 +261,10 @@ impl ImgCifWriter {
         self
     }
 
-    /// Adds `_array_data.header_convention` and `_array_data.header_contents` holding the
-    /// header's miniCBF lines.
+    /// Sets `_array_data.header_convention` and `_array_data.header_contents` (the header's
+    /// miniCBF lines), written with every array.
     pub fn header(&mut self, convention: &str, header: &Header) -> &mut Self {
-        self.item("_array_data.header_convention", convention);
-        let mut contents = header.minicbf_lines().join("\n");
-        contents.push('\n');
-        self.items
-            .push(("_array_data.header_contents".to_string(), contents));
+        self.header = Some((convention.to_string(), header.minicbf_lines().join("\n")));
         self
     }
 
@@ -330,21 +327,55 @@ impl ImgCifWriter {
                 ));
             }
         }
-        t.push_str(
-            "\r\nloop_\r\n_array_data.array_id\r\n_array_data.binary_id\r\n_array_data.data\r\n",
-        );
-        let mut out = t.into_bytes();
-        for (i, a) in self.arrays.iter().enumerate() {
-            out.extend_from_slice(format!("ARRAY{} {}\r\n;\r\n", i + 1, i + 1).as_bytes());
+        // `_array_data`: items for one array (the miniCBF shape fabio expects), a loop for
+        // several (fabio reads only single-array files; cbflib reads both).
+        let contents = self.header.as_ref().map(|(conv, text)| {
+            (
+                cif_value(conv),
+                format!("\r\n;\r\n{}\r\n;", text.replace('\n', "\r\n")),
+            )
+        });
+        let mut out;
+        if let [a] = self.arrays.as_slice() {
+            if let Some((conv, text)) = &contents {
+                t.push_str(&format!("\r\n_array_data.header_convention {conv}\r\n"));
+                t.push_str(&format!("_array_data.header_contents{text}\r\n"));
+            }
+            t.push_str("\r\n_array_data.array_id ARRAY1\r\n_array_data.binary_id 1\r\n");
+            t.push_str("_array_data.data\r\n;\r\n");
+            out = t.into_bytes();
             push_section(
                 &mut out,
-                i + 1,
+                1,
                 a.element_type,
                 a.compression,
                 &a.dims,
                 &a.payload,
             );
             out.extend_from_slice(b";\r\n");
+        } else {
+            t.push_str("\r\nloop_\r\n_array_data.array_id\r\n_array_data.binary_id\r\n");
+            if contents.is_some() {
+                t.push_str("_array_data.header_convention\r\n_array_data.header_contents\r\n");
+            }
+            t.push_str("_array_data.data\r\n");
+            out = t.into_bytes();
+            for (i, a) in self.arrays.iter().enumerate() {
+                out.extend_from_slice(format!("ARRAY{} {}", i + 1, i + 1).as_bytes());
+                if let Some((conv, text)) = &contents {
+                    out.extend_from_slice(format!(" {conv}{text}").as_bytes());
+                }
+                out.extend_from_slice(b"\r\n;\r\n");
+                push_section(
+                    &mut out,
+                    i + 1,
+                    a.element_type,
+                    a.compression,
+                    &a.dims,
+                    &a.payload,
+                );
+                out.extend_from_slice(b";\r\n");
+            }
         }
         out.extend_from_slice(b"\r\n");
         out
