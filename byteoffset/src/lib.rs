@@ -1,18 +1,54 @@
-//! CBF byte-offset codec.
+//! CBF byte-offset codec: a plain reference, a fast portable decoder, and SIMD decoders
+//! (x86_64 AVX2 and AVX-512) chosen at run time.
 //!
 //! ```
-//! let pixels: Vec<i32> = vec![0, 3, 1000, 999, -1];
-//! let bytes = byteoffset::reference::encode(&pixels);
-//! assert_eq!(byteoffset::reference::decode_wrapping::<i32>(&bytes, 5).unwrap(), pixels);
+//! let pixels: Vec<i32> = vec![0, 3, 1000, 999, -1, 70_000];
+//! let bytes = byteoffset::encode(&pixels);
+//! let mut out = vec![0i32; pixels.len()];
+//! byteoffset::decode_into(&bytes, &mut out).unwrap();
+//! assert_eq!(out, pixels);
+//!
+//! // Fused consumption: blocks of decoded pixels, never the whole frame.
+//! let mut block = [0i32; 4];
+//! let mut sum = 0i64;
+//! byteoffset::decode_visit(&bytes, pixels.len(), &mut block, |first, px| {
+//!     assert_eq!(px, &pixels[first..first + px.len()]);
+//!     sum += px.iter().map(|&v| i64::from(v)).sum::<i64>();
+//! })
+//! .unwrap();
+//! assert_eq!(sum, 70_000 + 1000 + 999 + 3 - 1);
 //! ```
+//!
+//! # Format
+//! One token per element holding the difference to the previous element (see
+//! [`reference`]); differences wrap at the element width as in cbflib.
+//!
+//! # Paths
+//! [`active_path`] tells which decoder runs: the fastest the CPU offers ([`Path::Avx512`],
+//! [`Path::Avx2`]), or [`Path::Scalar`] when none does, when [`force_scalar`] was called, or
+//! when the environment variable `XRDCT_FORCE_SCALAR=1` is set. The CPU is probed once.
+//! All paths give identical results; [`decode_into_with`] runs one chosen path.
+//!
+//! # Crate features
+//! - `gpu`: the WGSL decoder in `gpu` (wgpu).
+//!
+//! # Unsafe
+//! `unsafe` appears only in the SIMD module (`simd`), each block with its safety argument.
 #![deny(missing_docs)]
 
+mod decode;
 mod element;
+mod encode;
 mod error;
 pub mod reference;
+mod scalar;
+mod simd;
 
+pub use decode::{Output, decode, decode_into, decode_into_with, decode_visit, decode_visit_with};
 pub use element::Element;
+pub use encode::{encode, encode_into, encoded_len, max_encoded_len};
 pub use error::Error;
+pub use simd::{Path, active_path, best_path, force_scalar};
 
 #[cfg(feature = "gpu")]
 pub mod gpu;
