@@ -357,11 +357,7 @@ impl Detector {
                                 )?,
                             }
                     }
-                    "sensor" => {
-                        if !value.is_null() {
-                            sensor = Some(value.clone());
-                        }
-                    }
+                    "sensor" if !value.is_null() => sensor = Some(value.clone()),
                     _ => {}
                 }
             }

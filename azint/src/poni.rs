@@ -159,10 +159,9 @@ impl Poni {
             detector_v1(&entries)?
         };
 
-        let parallax = match entries.get("parallax") {
-            Some(e) => Some(e.value.trim().eq_ignore_ascii_case("true")),
-            None => None,
-        };
+        let parallax = entries
+            .get("parallax")
+            .map(|e| e.value.trim().eq_ignore_ascii_case("true"));
 
         let dist = match entries.get("distance").or_else(|| entries.get("dist")) {
             Some(e) => parse_number(e, "Distance")?,
