@@ -769,7 +769,7 @@ impl<'a> Section<'a> {
                 }
                 Ok(())
             }
-            Compression::ByteOffset => match byteoffset_decode_into::<T>(payload, out) {
+            Compression::ByteOffset => match T::decode_byte_offset(payload, out) {
                 // cbflib ignores bytes after the last element; so do we.
                 Ok(()) | Err(byteoffset::Error::TrailingBytes { .. }) => Ok(()),
                 Err(e) => Err(self.err(ErrorKind::ByteOffset(e))),
@@ -926,9 +926,11 @@ impl<'a> Section<'a> {
     }
 }
 
-/// Raw-bytes conversion and packed decoding per element type.
+/// Raw-bytes conversion, byte-offset and packed decoding per element type.
 trait MaybePacked: Sized {
     fn from_bytes(b: &[u8], big: bool) -> Self;
+    /// Byte-offset decoding with cbflib's semantics (deltas wrap at the element width).
+    fn decode_byte_offset(payload: &[u8], out: &mut [Self]) -> Result<(), byteoffset::Error>;
     /// `Err(None)`: packed decoding is not available for this width.
     fn decode_packed(
         payload: &[u8],
@@ -938,17 +940,41 @@ trait MaybePacked: Sized {
 }
 
 macro_rules! maybe_packed {
-    ($t:ty, packed) => {
+    (@common $t:ty, $bo:ident) => {
+        fn from_bytes(b: &[u8], big: bool) -> Self {
+            let mut a = [0u8; std::mem::size_of::<$t>()];
+            a.copy_from_slice(b);
+            if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }
+        }
+        fn decode_byte_offset(payload: &[u8], out: &mut [Self]) -> Result<(), byteoffset::Error> {
+            maybe_packed!(@bo $t, $bo, payload, out)
+        }
+    };
+    // The fast decoder writes this type directly.
+    (@bo $t:ty, direct, $payload:ident, $out:ident) => {
+        byteoffset::decode_into::<$t>($payload, $out)
+    };
+    // Decode at 32 bits and truncate: sums of deltas modulo 2^32, truncated, are the sums
+    // modulo the element width, i.e. cbflib's wrapping at the element width.
+    (@bo $t:ty, via32, $payload:ident, $out:ident) => {{
+        let mut wide = vec![0u32; $out.len()];
+        let r = byteoffset::decode_into::<u32>($payload, &mut wide);
+        for (o, w) in $out.iter_mut().zip(&wide) {
+            *o = *w as $t;
+        }
+        r
+    }};
+    (@bo $t:ty, via64, $payload:ident, $out:ident) => {{
+        let mut wide = vec![0i64; $out.len()];
+        let r = byteoffset::decode_into::<i64>($payload, &mut wide);
+        for (o, w) in $out.iter_mut().zip(&wide) {
+            *o = *w as $t;
+        }
+        r
+    }};
+    ($t:ty, $bo:ident, packed) => {
         impl MaybePacked for $t {
-            fn from_bytes(b: &[u8], big: bool) -> Self {
-                let mut a = [0u8; std::mem::size_of::<$t>()];
-                a.copy_from_slice(b);
-                if big {
-                    <$t>::from_be_bytes(a)
-                } else {
-                    <$t>::from_le_bytes(a)
-                }
-            }
+            maybe_packed!(@common $t, $bo);
             fn decode_packed(
                 payload: &[u8],
                 params: PackedParams,
@@ -958,43 +984,20 @@ macro_rules! maybe_packed {
             }
         }
     };
-    ($t:ty) => {
+    ($t:ty, $bo:ident) => {
         impl MaybePacked for $t {
-            fn from_bytes(b: &[u8], big: bool) -> Self {
-                let mut a = [0u8; std::mem::size_of::<$t>()];
-                a.copy_from_slice(b);
-                if big {
-                    <$t>::from_be_bytes(a)
-                } else {
-                    <$t>::from_le_bytes(a)
-                }
-            }
-            fn decode_packed(
-                _: &[u8],
-                _: PackedParams,
-                _: &mut [Self],
-            ) -> Result<(), Option<PackedError>> {
+            maybe_packed!(@common $t, $bo);
+            fn decode_packed(_: &[u8], _: PackedParams, _: &mut [Self]) -> Result<(), Option<PackedError>> {
                 Err(None)
             }
         }
     };
 }
-maybe_packed!(i8, packed);
-maybe_packed!(u8, packed);
-maybe_packed!(i16, packed);
-maybe_packed!(u16, packed);
-maybe_packed!(i32, packed);
-maybe_packed!(u32, packed);
-maybe_packed!(i64);
-maybe_packed!(u64);
-
-/// The byte-offset decoder (the `byteoffset` crate's dispatching fast path).
-fn byteoffset_decode_into<T: byteoffset::Element>(
-    input: &[u8],
-    out: &mut [T],
-) -> Result<(), byteoffset::Error> {
-    // TEMPORARY until byteoffset::decode_into lands: the reference decoder.
-    let v = byteoffset::reference::decode_wrapping::<T>(input, out.len())?;
-    out.copy_from_slice(&v);
-    Ok(())
-}
+maybe_packed!(i8, via32, packed);
+maybe_packed!(u8, via32, packed);
+maybe_packed!(i16, via32, packed);
+maybe_packed!(u16, via32, packed);
+maybe_packed!(i32, direct, packed);
+maybe_packed!(u32, direct, packed);
+maybe_packed!(i64, direct);
+maybe_packed!(u64, via64);

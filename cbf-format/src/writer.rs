@@ -79,7 +79,7 @@ fn check_dims(dims: &[usize], len: usize) -> Result<()> {
 
 fn encode<T: WriteElement>(values: &[T], compression: WriteCompression) -> Vec<u8> {
     match compression {
-        WriteCompression::ByteOffset => byteoffset::reference::encode(values),
+        WriteCompression::ByteOffset => byteoffset::encode(values),
         WriteCompression::None => {
             let mut out = Vec::with_capacity(values.len() * T::TYPE.size());
             for &v in values {
