@@ -11,15 +11,21 @@
     reason = "loops over thread ids mirror the shaders' invocations"
 )]
 
+mod backproject;
 mod bo_block_scan;
 mod bo_block_tables;
 mod bo_decode;
 mod bo_shared;
+mod integrate_csr;
+mod integrate_hist;
 
+pub use backproject::backproject;
 pub use bo_block_scan::bo_block_scan;
 pub use bo_block_tables::bo_block_tables;
 pub use bo_decode::bo_decode;
 pub use bo_shared::{map_get, map_then};
+pub use integrate_csr::{add_pair, integrate_csr, two_sum};
+pub use integrate_hist::{hist_sums, integrate_hist};
 
 use crate::bo::{BLOCK, Frame, Params, STATUS_WORDS, TABLE_WORDS};
 

@@ -23,5 +23,9 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod az;
 pub mod bo;
+pub mod bp;
 pub mod cpu;
+#[cfg(test)]
+mod test_util;
