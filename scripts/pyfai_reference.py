@@ -189,6 +189,10 @@ def geometry_samples(ai, w, prefix, stride, full=True):
         assert np.allclose(pyfai, ref, rtol=3e-7, atol=1e-6), unit
         if unit == "2th_deg":
             w.add(f"{prefix}/corners_f32/{unit}", pyfai.astype(np.float64))
+        if full:
+            # The unscaled float32 array pyFAI's bbox/full engines actually use.
+            internal = ai.corner_array(unit=unit, scale=False).reshape(-1, 4, 2)[idx]
+            w.add(f"{prefix}/corners_f32_internal/{space}", internal.astype(np.float64))
     if full:
         ref0 = corner_reference(ai, (rows, cols), "2th", False)
         ref0[..., 0] *= 180.0 / np.pi

@@ -61,6 +61,11 @@ pub struct PixelMapOptions {
     pub corners: bool,
     /// A user mask, row-major, `true` = masked (added to the detector's gaps).
     pub user_mask: Option<Vec<bool>>,
+    /// Round the corners' internal values (radial with scale 1, and χ) to `f32` before
+    /// scaling, as pyFAI stores its `corner_array`: its bounding-box (`delta_array`) and
+    /// full-splitting engines see these rounded values. Ask for [`Unit::internal`] to get
+    /// pyFAI's (unscaled) array exactly.
+    pub corners_f32: bool,
 }
 
 impl PixelMapOptions {
@@ -343,7 +348,7 @@ impl Geometry {
         let polarization = pol.map(|_| pol_buf);
 
         let corners = if options.corners {
-            Some(self.corners(space, scale, disc))
+            Some(self.corners(space, scale, disc, options.corners_f32))
         } else {
             None
         };
@@ -360,7 +365,14 @@ impl Geometry {
     }
 
     /// (radial × scale, χ) of every pixel's 4 corners.
-    fn corners(&self, space: Space, scale: f64, disc: ChiDiscontinuity) -> Vec<[[f64; 2]; 4]> {
+    fn corners(
+        &self,
+        space: Space,
+        scale: f64,
+        disc: ChiDiscontinuity,
+        round_f32: bool,
+    ) -> Vec<[[f64; 2]; 4]> {
+        let round = |v: f64| if round_f32 { v as f32 as f64 } else { v };
         let (rows, cols) = self.shape;
         let orient = self.detector.orientation();
         let (flip_r, flip_c) = (orient.flips_rows(), orient.flips_cols());
@@ -371,7 +383,10 @@ impl Geometry {
             for (l, g) in row.iter_mut().enumerate() {
                 let d2 = Self::remap(l, cols, flip_c, false);
                 let pos = self.position(d1, d2);
-                *g = [self.internal(space, &pos, disc) * scale, chi(&pos, disc)];
+                *g = [
+                    round(self.internal(space, &pos, disc)) * scale,
+                    round(chi(&pos, disc)),
+                ];
             }
         });
         let mut out = vec![[[0.0f64; 2]; 4]; rows * cols];

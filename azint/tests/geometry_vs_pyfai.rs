@@ -129,6 +129,30 @@ fn corners_match_pyfai() {
             assert_close("corners f32", &rounded, &f32s, 2e-7, 1e-7);
         }
     }
+    // With `corners_f32`, the internal-unit corners are pyFAI's float32 corner_array.
+    for (unit, name) in [
+        (Unit::TwoThetaRad, "2th"),
+        (Unit::QNm, "q"),
+        (Unit::RM, "r"),
+    ] {
+        let opts = PixelMapOptions {
+            corners_f32: true,
+            ..options(true, ChiDiscontinuity::AtPi)
+        };
+        let map = geo.pixel_map(unit, &opts).unwrap();
+        let actual = sampled_corners(&map, &index);
+        let (expected, _) = fx.f64(&format!("pixels/corners_f32_internal/{name}"));
+        let differ = actual.iter().zip(&expected).filter(|(a, b)| a != b).count();
+        eprintln!("f32 corners {name}: {differ} of {} differ", actual.len());
+        assert_close(
+            &format!("f32 corners {name}"),
+            &actual,
+            &expected,
+            1.2e-7,
+            0.0,
+        );
+        assert!(differ * 1000 <= actual.len(), "{name}: {differ} differ");
+    }
     let map = geo
         .pixel_map(Unit::TwoThetaDeg, &options(true, ChiDiscontinuity::AtZero))
         .unwrap();
