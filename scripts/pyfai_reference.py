@@ -2,6 +2,7 @@
 """Generate pyFAI reference outputs for the azint tests.
 
 Usage: pyfai_reference.py OUTDIR [--no-integration]
+       pyfai_reference.py --compare COMMITTED_DIR FRESH_DIR
 
 Writes into OUTDIR (the committed copy lives in azint/tests/fixtures/pyfai/, format in its
 README.md):
@@ -316,7 +317,49 @@ def poni_reading(path):
     }
 
 
+def compare(committed, fresh):
+    """Check that freshly generated fixtures equal the committed ones: same manifest (up to
+    version strings), same arrays within 1e-12 relative for geometry and 1e-9 for
+    integration results. Returns the number of differences."""
+    def load(d):
+        with open(os.path.join(d, "manifest.json")) as f:
+            return json.load(f)
+    a, b = load(committed), load(fresh)
+    bad = 0
+    for key in sorted(set(a) | set(b)):
+        if key in ("pyfai_version", "numpy_version", "arrays"):
+            continue
+        if a.get(key) != b.get(key):
+            print(f"manifest entry `{key}` differs")
+            bad += 1
+    if set(a["arrays"]) != set(b["arrays"]):
+        print("array lists differ:", sorted(set(a["arrays"]) ^ set(b["arrays"])))
+        bad += 1
+    for name in sorted(set(a["arrays"]) & set(b["arrays"])):
+        ea, eb = a["arrays"][name], b["arrays"][name]
+        dt = "<f8" if ea["dtype"] == "f64" else "<u8"
+        xa = np.fromfile(os.path.join(committed, ea["file"]), dtype=dt)
+        xb = np.fromfile(os.path.join(fresh, eb["file"]), dtype=dt)
+        rtol = 1e-9 if name[:3] in ("1d/", "2d/") else 1e-12
+        if xa.shape != xb.shape or not np.allclose(xa, xb, rtol=rtol, atol=0, equal_nan=True):
+            print(f"array `{name}` differs (rtol {rtol})")
+            bad += 1
+    for name in os.listdir(os.path.join(committed, "poni")):
+        with open(os.path.join(committed, "poni", name)) as f1, \
+                open(os.path.join(fresh, "poni", name)) as f2:
+            if f1.read() != f2.read():
+                print(f"poni/{name} differs")
+                bad += 1
+    if a["pyfai_version"] != b["pyfai_version"]:
+        print(f"note: fixtures made with pyFAI {a['pyfai_version']}, now {b['pyfai_version']}")
+    return bad
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        bad = compare(sys.argv[2], sys.argv[3])
+        print("fixtures equal pyFAI's current output" if bad == 0 else f"{bad} differences")
+        sys.exit(1 if bad else 0)
     if len(sys.argv) < 2:
         print(__doc__)
         sys.exit(2)
