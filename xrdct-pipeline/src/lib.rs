@@ -9,6 +9,7 @@ pub mod fbp;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod inputs;
+pub mod integrate;
 pub mod maskfile;
 pub mod monitor;
 pub mod output;

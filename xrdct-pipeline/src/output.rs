@@ -229,10 +229,7 @@ fn nx_group(parent: &hdf5::Group, name: &str, class: &str) -> hdf5::Result<hdf5:
 fn json_dataset(group: &hdf5::Group, name: &str, value: &Value) -> hdf5::Result<()> {
     match value {
         Value::Bool(b) => {
-            group
-                .new_dataset_builder()
-                .with_data(&[u8::from(*b)])
-                .create(name)?;
+            group.new_dataset::<bool>().create(name)?.write_scalar(b)?;
         }
         Value::Number(n) if n.is_i64() || n.is_u64() => {
             let v = n.as_i64().unwrap_or(i64::MAX);
