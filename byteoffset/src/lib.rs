@@ -24,10 +24,12 @@
 //! [`reference`]); differences wrap at the element width as in cbflib.
 //!
 //! # Paths
-//! [`active_path`] tells which decoder runs: the fastest the CPU offers ([`Path::Avx512`],
-//! [`Path::Avx2`]), or [`Path::Scalar`] when none does, when [`force_scalar`] was called, or
+//! [`active_path`] tells which decoder runs: [`best_path`] ([`Path::Avx2`] where the CPU has
+//! it), or [`Path::Scalar`] when it has no vector path, when [`force_scalar`] was called, or
 //! when the environment variable `XRDCT_FORCE_SCALAR=1` is set. The CPU is probed once.
-//! All paths give identical results; [`decode_into_with`] runs one chosen path.
+//! All paths give identical results; [`decode_into_with`] runs one chosen path (e.g.
+//! [`Path::Avx512`], which measured no faster than AVX2). aarch64 runs the scalar path (no
+//! NEON decoder yet).
 //!
 //! # Crate features
 //! - `gpu`: the WGSL decoder in `gpu` (wgpu).
