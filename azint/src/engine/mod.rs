@@ -1,1 +1,670 @@
-//! (in progress)
+//! Integration engines: built once per geometry, reused for every frame.
+//!
+//! An [`Engine`] turns a [`PixelMap`] and an [`IntegrationConfig`] into a precomputed
+//! integration matrix and the frame-independent sums of pyFAI's accumulators:
+//!
+//! - **no splitting**: one bin per pixel (a `u16` index where the bins fit, else `u32`); a frame
+//!   is a histogram. Signal and Poisson variance of integer frames are summed exactly in one
+//!   packed `i64` per bin (`Σv + 2⁴⁰·Σmax(1−v, 0)`, see [`accumulate`]);
+//! - **bounding-box** and **full** splitting: a sparse matrix with pyFAI's coefficients, kept per
+//!   pixel (CSC) for the streaming scatter and per bin (CSR, [`Engine::csr`]) for the GPU and
+//!   the per-bin filters;
+//! - 1D, or 2D "cake" (radial × azimuthal).
+//!
+//! Normalization (flat × solid angle × polarization), its square, the pixel count and the dark
+//! current are summed per bin once, over the statically valid pixels. Per frame only the signal
+//! and the variance are accumulated; pixels rejected by `dummy`/`delta_dummy` are listed and
+//! their static contributions subtracted at [`Engine::finish`]. Frames can be fed in blocks of
+//! any size and order ([`Engine::add_block`]), which is what the fused decode → integrate path
+//! of the pipeline does.
+//!
+//! Semantics follow pyFAI's `integrate1d_ng` / `integrate2d_ng` with the CSR engines:
+//! `signal = raw − dark`, `normalization = flat × solid_angle × polarization ×
+//! normalization_factor`, Poisson `variance = max(raw, 1)`; `intensity = Σsignal / Σnorm`,
+//! `sigma` (sem) `= √Σvariance / Σnorm`, `std = √(Σvariance / Σnorm²)`, where each sum is weighted
+//! by the splitting coefficient `c` (`c·signal`, `c²·variance`, `c·norm`, `(c·norm)²`).
+//! Empty bins (no valid pixel) hold 0, pyFAI's default `empty`.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), azint::Error> {
+//! # let map: azint::geometry::PixelMap = unimplemented!();
+//! # let frame: Vec<i32> = vec![];
+//! use azint::engine::{Engine, IntegrationConfig, Split};
+//! let config = IntegrationConfig { bins: 2000, split: Split::BBox, ..IntegrationConfig::default() };
+//! let engine = Engine::new(&map, &config)?;
+//! let pattern = engine.integrate_i32(&frame, 1.0)?;
+//! println!("{} bins, first {:?}", pattern.intensity.len(), engine.radial().first());
+//! # Ok(()) }
+//! ```
+
+pub mod accumulate;
+mod binning;
+mod filters;
+pub mod sparse;
+mod split;
+
+use crate::Error;
+use crate::geometry::PixelMap;
+use binning::{Axis, MinMax, clip_azimuth};
+use rayon::prelude::*;
+use sparse::{Csc, Csr};
+use split::{FullScratch, Grid, PixelGeom};
+use std::f64::consts::PI;
+
+pub use accumulate::{Accumulator, Pattern};
+pub use filters::SigmaClipOptions;
+
+/// Pixel splitting scheme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Split {
+    /// Each pixel goes whole into the bin of its centre (pyFAI `("no", "csr")`).
+    No,
+    /// Each pixel is spread over the bins its bounding box covers (pyFAI `("bbox", "csr")`, the default).
+    #[default]
+    BBox,
+    /// Each pixel is spread by the area of its polygon in each bin (pyFAI `("full", "csr")`).
+    Full,
+}
+
+/// How the variance of each pixel is obtained.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ErrorModel {
+    /// No error propagation: `sigma` and `std` are 0.
+    #[default]
+    None,
+    /// Poisson: variance = max(raw, 1).
+    Poisson,
+    /// Variance of the normalized signal within each bin (pyFAI's online weighted update, in
+    /// increasing pixel order).
+    Azimuthal,
+}
+
+/// What to integrate and how. `Default` gives pyFAI's defaults (bbox splitting, 1D, no
+/// dummy, no error model) with 1000 bins.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IntegrationConfig {
+    /// Radial bins.
+    pub bins: usize,
+    /// `Some(n)`: a 2D cake with `n` azimuthal bins.
+    pub azimuthal_bins: Option<usize>,
+    /// Pixel splitting.
+    pub split: Split,
+    /// Radial range in the pixel map's radial unit; default: the range of the valid pixels.
+    pub radial_range: Option<(f64, f64)>,
+    /// Azimuthal range in degrees (pyFAI's convention); pixels outside are ignored in 1D.
+    pub azimuth_range: Option<(f64, f64)>,
+    /// Value of invalid pixels (Dectris: −2).
+    pub dummy: Option<f64>,
+    /// Tolerance around `dummy` (Dectris: 1.5, rejecting every value in [−3.5, −0.5]).
+    pub delta_dummy: Option<f64>,
+    /// Error model.
+    pub error_model: ErrorModel,
+    /// Dark current, one value per pixel, subtracted from the raw signal.
+    pub dark: Option<Vec<f32>>,
+    /// Flat field, one value per pixel, multiplied into the normalization.
+    pub flat: Option<Vec<f32>>,
+}
+
+impl Default for IntegrationConfig {
+    fn default() -> Self {
+        IntegrationConfig {
+            bins: 1000,
+            azimuthal_bins: None,
+            split: Split::BBox,
+            radial_range: None,
+            azimuth_range: None,
+            dummy: None,
+            delta_dummy: None,
+            error_model: ErrorModel::None,
+            dark: None,
+            flat: None,
+        }
+    }
+}
+
+/// Per-pixel bin index of the no-splitting engine; `n_bins` marks an unused pixel.
+#[derive(Clone, Debug)]
+pub enum BinIndex {
+    /// Used when `n_bins < 65535`.
+    U16(Vec<u16>),
+    /// Used for larger (2D) grids.
+    U32(Vec<u32>),
+}
+
+impl BinIndex {
+    /// Bin of pixel `p`, `None` when the pixel is not integrated.
+    pub fn get(&self, p: usize, n_bins: usize) -> Option<usize> {
+        let b = match self {
+            BinIndex::U16(v) => v[p] as usize,
+            BinIndex::U32(v) => v[p] as usize,
+        };
+        (b < n_bins).then_some(b)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Kernel {
+    Histogram(BinIndex),
+    Sparse(Csc),
+}
+
+/// Integer interval of raw values rejected by `dummy`/`delta_dummy` (pyFAI compares in float32).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DummyTest {
+    dummy: f32,
+    delta: f32,
+    /// Rejected integers `lo..=hi`; `None` when no integer is rejected.
+    int_range: Option<(i32, i32)>,
+}
+
+impl DummyTest {
+    fn new(dummy: f64, delta: Option<f64>) -> DummyTest {
+        let d = dummy as f32;
+        let dd = delta.unwrap_or(0.0) as f32;
+        let mut t = DummyTest {
+            dummy: d,
+            delta: dd,
+            int_range: None,
+        };
+        let lo = ((d - dd.abs()) as f64).floor() - 2.0;
+        let hi = ((d + dd.abs()) as f64).ceil() + 2.0;
+        if lo.is_finite() && hi.is_finite() && lo >= i32::MIN as f64 && hi <= i32::MAX as f64 {
+            let mut range: Option<(i32, i32)> = None;
+            let (lo, hi) = (lo as i64, hi as i64);
+            if hi - lo <= 1 << 20 {
+                for v in lo..=hi {
+                    if t.rejects(v as f32) {
+                        range = Some(match range {
+                            None => (v as i32, v as i32),
+                            Some((a, _)) => (a, v as i32),
+                        });
+                    }
+                }
+                t.int_range = range;
+            } else {
+                // A huge tolerance: every integer in the float interval is rejected.
+                let a = ((d - dd.abs()) as f64).ceil().max(i32::MIN as f64) as i32;
+                let b = ((d + dd.abs()) as f64).floor().min(i32::MAX as f64) as i32;
+                t.int_range = (a <= b).then_some((a, b));
+            }
+        }
+        t
+    }
+
+    /// pyFAI's test, in float32: `true` when the value is invalid.
+    #[inline]
+    pub(crate) fn rejects(&self, v: f32) -> bool {
+        if self.delta == 0.0 {
+            v == self.dummy
+        } else {
+            (v - self.dummy).abs() <= self.delta
+        }
+    }
+}
+
+/// A precomputed integrator for one geometry, mask, grid and set of corrections.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    shape: (usize, usize),
+    n_pixels: usize,
+    n_bins: usize,
+    radial_bins: usize,
+    azimuthal_bins: Option<usize>,
+    radial: Vec<f64>,
+    azimuthal: Option<Vec<f64>>,
+    kernel: Kernel,
+    csr: Csr,
+    /// flat × solid angle × polarization per pixel; 0 where the pixel is statically invalid.
+    norm: Vec<f64>,
+    dark: Option<Vec<f32>>,
+    dummy: Option<DummyTest>,
+    error_model: ErrorModel,
+    /// Static per-bin sums over statically valid pixels.
+    static_count: Vec<f64>,
+    static_norm: Vec<f64>,
+    static_norm2: Vec<f64>,
+    static_dark: Vec<f64>,
+    static_entries: Vec<u32>,
+    /// Largest number of pixels in one bin (no splitting), bounds the packed sums.
+    max_pixels_per_bin: usize,
+}
+
+fn check_len(what: &'static str, shape: (usize, usize), len: usize) -> Result<(), Error> {
+    if len != shape.0 * shape.1 {
+        return Err(Error::ShapeMismatch {
+            what,
+            expected: shape,
+            actual: (0, len),
+        });
+    }
+    Ok(())
+}
+
+/// Max centre–corner distance radially, and in azimuth modulo 2π (pyFAI's `delta_array`).
+fn half_widths(c0: f64, c1: f64, corners: &[[f64; 2]; 4]) -> (f64, f64) {
+    let mut d0 = 0.0f64;
+    let mut d1 = 0.0f64;
+    for c in corners {
+        d0 = d0.max((c[0] - c0).abs());
+        let d = (c[1] - c1).abs();
+        d1 = d1.max(d.min(2.0 * PI - d));
+    }
+    (d0, d1)
+}
+
+impl Engine {
+    /// Builds the engine. Errors when an array has the wrong length, the configuration is
+    /// unusable (0 bins, splitting without corners, an empty or non-finite range) or no pixel
+    /// is valid.
+    pub fn new(map: &PixelMap, config: &IntegrationConfig) -> Result<Engine, Error> {
+        let shape = map.shape;
+        let n = shape
+            .0
+            .checked_mul(shape.1)
+            .ok_or(Error::Invalid("detector shape overflows"))?;
+        if n > u32::MAX as usize - 1 {
+            return Err(Error::Invalid("detector has more than 2^32 pixels"));
+        }
+        check_len("radial array", shape, map.radial.len())?;
+        check_len("azimuth array", shape, map.azimuth.len())?;
+        check_len("solid-angle array", shape, map.solid_angle.len())?;
+        check_len("mask", shape, map.mask.len())?;
+        if let Some(p) = &map.polarization {
+            check_len("polarization array", shape, p.len())?;
+        }
+        if let Some(c) = &map.corners {
+            check_len("corner array", shape, c.len())?;
+        }
+        if let Some(d) = &config.dark {
+            check_len("dark", shape, d.len())?;
+        }
+        if let Some(f) = &config.flat {
+            check_len("flat", shape, f.len())?;
+        }
+        if config.bins == 0 || config.azimuthal_bins == Some(0) {
+            return Err(Error::Invalid("the number of bins must be at least 1"));
+        }
+        let two_d = config.azimuthal_bins.is_some();
+        let n_bins = config
+            .bins
+            .checked_mul(config.azimuthal_bins.unwrap_or(1))
+            .filter(|&b| b < u32::MAX as usize - 1)
+            .ok_or(Error::Invalid("too many bins"))?;
+        let corners = match (config.split, &map.corners) {
+            (Split::No, _) => None,
+            (_, Some(c)) => Some(c.as_slice()),
+            (_, None) => {
+                return Err(Error::Invalid(
+                    "pixel splitting needs the pixel corners (PixelMapOptions::corners)",
+                ));
+            }
+        };
+        for r in [config.radial_range, config.azimuth_range].iter().flatten() {
+            if !(r.0.is_finite() && r.1.is_finite()) {
+                return Err(Error::Invalid("integration range is not finite"));
+            }
+        }
+        if config.dummy.is_some_and(f64::is_nan) {
+            return Err(Error::Invalid("dummy is NaN"));
+        }
+        let mask = &map.mask;
+        let geom_ok =
+            |i: usize| !mask[i] && map.radial[i].is_finite() && map.azimuth[i].is_finite();
+        let disc_at_pi = !(0..n).any(|i| geom_ok(i) && map.azimuth[i] > PI);
+
+        // Per-pixel half widths for bounding-box splitting.
+        let deltas: Option<Vec<(f64, f64)>> = match (config.split, corners) {
+            (Split::BBox, Some(c)) => Some(
+                (0..n)
+                    .into_par_iter()
+                    .map(|i| half_widths(map.radial[i], map.azimuth[i], &c[i]))
+                    .collect(),
+            ),
+            _ => None,
+        };
+
+        // Ranges over the unmasked pixels (pyFAI's calc_boundaries).
+        let (r_mm, a_mm) = (0..n)
+            .into_par_iter()
+            .fold(
+                || (MinMax::default(), MinMax::default()),
+                |(mut r, mut a), i| {
+                    if !geom_ok(i) {
+                        return (r, a);
+                    }
+                    match (config.split, corners) {
+                        (Split::Full, Some(c)) => {
+                            let c = &c[i];
+                            let lo0 = c.iter().map(|x| x[0]).fold(f64::INFINITY, f64::min);
+                            let hi0 = c.iter().map(|x| x[0]).fold(f64::NEG_INFINITY, f64::max);
+                            let lo1 = c.iter().map(|x| x[1]).fold(f64::INFINITY, f64::min);
+                            let hi1 = c.iter().map(|x| x[1]).fold(f64::NEG_INFINITY, f64::max);
+                            if lo0.is_finite() && hi0.is_finite() {
+                                r.add(lo0, hi0);
+                            }
+                            if lo1.is_finite() && hi1.is_finite() {
+                                a.add(lo1, hi1);
+                            }
+                        }
+                        _ => {
+                            let (d0, d1) = deltas.as_ref().map_or((0.0, 0.0), |d| d[i]);
+                            let (c0, c1) = (map.radial[i], map.azimuth[i]);
+                            r.add(c0 - d0, c0 + d0);
+                            a.add(c1 - d1, c1 + d1);
+                        }
+                    }
+                    (r, a)
+                },
+            )
+            .reduce(
+                || (MinMax::default(), MinMax::default()),
+                |(mut r1, mut a1), (r2, a2)| {
+                    if r2.seen {
+                        r1.add(r2.lo, r2.hi);
+                    }
+                    if a2.seen {
+                        a1.add(a2.lo, a2.hi);
+                    }
+                    (r1, a1)
+                },
+            );
+        let (r_lo, r_hi) = match config.radial_range {
+            Some((a, b)) => (a.min(b), a.max(b)),
+            None => {
+                if !r_mm.seen {
+                    return Err(Error::Invalid("no valid pixel to integrate"));
+                }
+                (r_mm.lo.max(0.0), r_mm.hi.max(0.0))
+            }
+        };
+        let azimuth_range_rad = config.azimuth_range.map(|(a, b)| {
+            let (a, mut b) = (a.to_radians(), b.to_radians());
+            if b <= a {
+                b += 2.0 * PI;
+            }
+            (a, b)
+        });
+        let (a_lo, a_hi) = match azimuth_range_rad {
+            Some(r) => r,
+            None => {
+                let (lo, hi) = if a_mm.seen {
+                    (a_mm.lo, a_mm.hi)
+                } else {
+                    (f64::NEG_INFINITY, f64::INFINITY)
+                };
+                if two_d {
+                    clip_azimuth(lo, hi, disc_at_pi)
+                } else {
+                    (lo, hi)
+                }
+            }
+        };
+        let radial_axis = Axis::new(r_lo, r_hi, config.bins);
+        if !(radial_axis.delta > 0.0 && radial_axis.delta.is_finite()) {
+            return Err(Error::Invalid("empty or degenerate radial range"));
+        }
+        let azimuth_axis = if two_d || azimuth_range_rad.is_some() {
+            let ax = Axis::new(a_lo, a_hi, config.azimuthal_bins.unwrap_or(1));
+            if !(ax.delta > 0.0 && ax.delta.is_finite()) {
+                return Err(Error::Invalid("empty or degenerate azimuthal range"));
+            }
+            Some(ax)
+        } else {
+            None
+        };
+        let grid = Grid {
+            radial: radial_axis,
+            azimuth: azimuth_axis,
+            two_d,
+        };
+
+        // Static per-pixel normalization and validity (pyFAI's preproc, frame-independent part).
+        let flat_dummy = DummyTest::new(config.dummy.unwrap_or(0.0), config.delta_dummy);
+        let norm: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                if !geom_ok(i) {
+                    return 0.0;
+                }
+                let mut nv = map.solid_angle[i];
+                if let Some(p) = &map.polarization {
+                    nv *= p[i];
+                }
+                if let Some(f) = &config.flat {
+                    let fv = f[i];
+                    if !fv.is_finite() || flat_dummy.rejects(fv) {
+                        return 0.0;
+                    }
+                    nv *= fv as f64;
+                }
+                if config.dark.as_ref().is_some_and(|d| !d[i].is_finite()) {
+                    return 0.0;
+                }
+                if nv.is_finite() && nv != 0.0 { nv } else { 0.0 }
+            })
+            .collect();
+
+        // The matrix, built in parallel over chunks of pixels.
+        const CHUNK: usize = 1 << 16;
+        let parts: Vec<Csc> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|ci| {
+                let (a, b) = (ci * CHUNK, ((ci + 1) * CHUNK).min(n));
+                let mut part = Csc {
+                    ptr: Vec::with_capacity(b - a + 1),
+                    bins: Vec::new(),
+                    coefs: Vec::new(),
+                };
+                part.ptr.push(0);
+                let mut entries: Vec<(u32, f32)> = Vec::with_capacity(64);
+                let mut scratch = FullScratch::default();
+                for i in a..b {
+                    entries.clear();
+                    if norm[i] != 0.0 {
+                        match (config.split, corners) {
+                            (Split::Full, Some(c)) => {
+                                if two_d {
+                                    split::full_entries_2d(
+                                        &grid,
+                                        c[i],
+                                        disc_at_pi,
+                                        &mut scratch,
+                                        &mut entries,
+                                    )
+                                } else {
+                                    split::full_entries_1d(
+                                        &grid,
+                                        c[i],
+                                        disc_at_pi,
+                                        &mut scratch,
+                                        &mut entries,
+                                    )
+                                }
+                            }
+                            _ => {
+                                let (d0, d1) = deltas.as_ref().map_or((0.0, 0.0), |d| d[i]);
+                                let p = PixelGeom {
+                                    c0: map.radial[i],
+                                    c1: map.azimuth[i],
+                                    d0,
+                                    d1,
+                                };
+                                split::bbox_entries(&grid, p, &mut entries);
+                            }
+                        }
+                    }
+                    for &(bin, c) in &entries {
+                        if c != 0.0 && c.is_finite() && (bin as usize) < n_bins {
+                            part.bins.push(bin);
+                            part.coefs.push(c);
+                        }
+                    }
+                    part.ptr.push(part.bins.len() as u32);
+                }
+                part
+            })
+            .collect();
+        let csc = Csc::concat(parts)?;
+        let csr = csc.to_csr(n_bins);
+
+        let mut static_count = vec![0.0; n_bins];
+        let mut static_norm = vec![0.0; n_bins];
+        let mut static_norm2 = vec![0.0; n_bins];
+        let mut static_dark = vec![0.0; n_bins];
+        let mut static_entries = vec![0u32; n_bins];
+        let mut max_pixels_per_bin = 0usize;
+        for b in 0..n_bins {
+            let (mut cnt, mut nm, mut nm2, mut dk) = (0.0, 0.0, 0.0, 0.0);
+            for (p, c) in csr.row(b) {
+                let c = c as f64;
+                let w = c * norm[p];
+                cnt += c;
+                nm += w;
+                nm2 += w * w;
+                if let Some(d) = &config.dark {
+                    dk += c * d[p] as f64;
+                }
+            }
+            static_count[b] = cnt;
+            static_norm[b] = nm;
+            static_norm2[b] = nm2;
+            static_dark[b] = dk;
+            let e = (csr.indptr[b + 1] - csr.indptr[b]) as usize;
+            static_entries[b] = e as u32;
+            max_pixels_per_bin = max_pixels_per_bin.max(e);
+        }
+
+        let kernel = if config.split == Split::No {
+            // Every pixel has at most one entry of coefficient 1.
+            let bin_of = |p: usize| -> usize {
+                if csc.ptr[p + 1] > csc.ptr[p] {
+                    csc.bins[csc.ptr[p] as usize] as usize
+                } else {
+                    n_bins
+                }
+            };
+            if n_bins < u16::MAX as usize {
+                Kernel::Histogram(BinIndex::U16((0..n).map(|p| bin_of(p) as u16).collect()))
+            } else {
+                Kernel::Histogram(BinIndex::U32((0..n).map(|p| bin_of(p) as u32).collect()))
+            }
+        } else {
+            Kernel::Sparse(csc)
+        };
+
+        let mut radial = grid.radial.centres();
+        let azimuthal = if two_d {
+            grid.azimuth
+                .map(|a| a.centres().into_iter().map(f64::to_degrees).collect())
+        } else {
+            None
+        };
+        if radial.iter().any(|x| !x.is_finite()) {
+            radial.clear();
+            return Err(Error::Invalid("radial bin centres are not finite"));
+        }
+
+        Ok(Engine {
+            shape,
+            n_pixels: n,
+            n_bins,
+            radial_bins: config.bins,
+            azimuthal_bins: config.azimuthal_bins,
+            radial,
+            azimuthal,
+            kernel,
+            csr,
+            norm,
+            dark: config.dark.clone(),
+            dummy: config.dummy.map(|d| DummyTest::new(d, config.delta_dummy)),
+            error_model: config.error_model,
+            static_count,
+            static_norm,
+            static_norm2,
+            static_dark,
+            static_entries,
+            max_pixels_per_bin,
+        })
+    }
+
+    /// Radial bin centres, in the pixel map's radial unit.
+    pub fn radial(&self) -> &[f64] {
+        &self.radial
+    }
+
+    /// Azimuthal bin centres in degrees (2D only).
+    pub fn azimuthal(&self) -> Option<&[f64]> {
+        self.azimuthal.as_deref()
+    }
+
+    /// Number of detector pixels.
+    pub fn n_pixels(&self) -> usize {
+        self.n_pixels
+    }
+
+    /// Detector shape (rows, columns).
+    pub fn shape(&self) -> (usize, usize) {
+        self.shape
+    }
+
+    /// Number of output bins (radial × azimuthal in 2D).
+    pub fn n_bins(&self) -> usize {
+        self.n_bins
+    }
+
+    /// The error model the engine was built with.
+    pub fn error_model(&self) -> ErrorModel {
+        self.error_model
+    }
+
+    /// No-splitting engines: the bin of each pixel (flat index `radial * azimuthal_bins +
+    /// azimuthal` in 2D, `n_bins()` for pixels not integrated). `None` for splitting engines.
+    pub fn bin_index(&self) -> Option<&BinIndex> {
+        match &self.kernel {
+            Kernel::Histogram(b) => Some(b),
+            Kernel::Sparse(_) => None,
+        }
+    }
+
+    /// The integration matrix in pyFAI's CSR layout: rows = flat bins (radial-major in 2D),
+    /// entries in increasing pixel order, float32 coefficients. Available for every split.
+    pub fn csr(&self) -> &Csr {
+        &self.csr
+    }
+
+    /// Splitting engines: the same matrix per pixel (CSC), as the CPU scatter uses it.
+    pub fn csc(&self) -> Option<&Csc> {
+        match &self.kernel {
+            Kernel::Histogram(_) => None,
+            Kernel::Sparse(c) => Some(c),
+        }
+    }
+
+    /// Per-pixel normalization without the per-frame factor: flat × solid angle ×
+    /// polarization, 0 for pixels that are masked or statically invalid.
+    pub fn normalization(&self) -> &[f64] {
+        &self.norm
+    }
+
+    /// Per-pixel dark current, when configured.
+    pub fn dark(&self) -> Option<&[f32]> {
+        self.dark.as_deref()
+    }
+
+    /// Raw values rejected by `dummy`/`delta_dummy`: `(dummy, delta)` in float32 as pyFAI
+    /// compares them (`delta == 0`: equality; otherwise `|v − dummy| <= delta` is rejected).
+    pub fn dummy(&self) -> Option<(f32, f32)> {
+        self.dummy.map(|d| (d.dummy, d.delta))
+    }
+
+    /// Frame-independent per-bin sums over the statically valid pixels, without the
+    /// per-frame normalization factor: (Σc, Σc·norm, Σ(c·norm)², Σc·dark).
+    pub fn static_sums(&self) -> (&[f64], &[f64], &[f64], &[f64]) {
+        (
+            &self.static_count,
+            &self.static_norm,
+            &self.static_norm2,
+            &self.static_dark,
+        )
+    }
+}

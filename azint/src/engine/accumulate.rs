@@ -1,0 +1,609 @@
+//! Per-frame accumulation (the hot loops) and the final division into a [`Pattern`].
+//!
+//! ## No splitting, integer frames
+//! Each pixel adds one packed `i64` to its bin: `v + 2⁴⁰·max(1 − v, 0)`. The low part sums the
+//! signal Σv, the high part the Poisson correction Σmax(1 − v, 0), so that the Poisson variance
+//! Σmax(v, 1) = Σv + Σmax(1 − v, 0) comes out of the same add. This is exact while |Σv| < 2³⁹
+//! and the correction < 2²², which [`Engine`] guarantees per block from the block's min/max and
+//! the largest pixel count of a bin; other blocks take a plain two-array path. Two copies of
+//! the histogram (even/odd pixels) break the store-to-load chains of neighbouring pixels that
+//! fall in the same bin.
+//!
+//! ## Splitting
+//! The CSC matrix is scattered: `signal[b] += c·v`, `variance[b] += c²·max(v, 1)` in f64.
+//!
+//! ## Rejected pixels
+//! Pixels whose raw value is a dummy are not added; their index is recorded and
+//! [`Engine::finish`] removes their share of the frame-independent sums (count,
+//! normalization, normalization², dark).
+
+use super::{DummyTest, Engine, ErrorModel, Kernel};
+use crate::Error;
+
+const PACK_SHIFT: u32 = 40;
+const PACK_LOW_LIMIT: i64 = 1 << 39;
+const PACK_HIGH_LIMIT: i64 = 1 << 22;
+/// Smallest raw value the packed path accepts (dummies below are rejected before packing).
+const PACK_MIN_VALUE: i32 = -8;
+
+/// The running sums of one frame. Create with [`Engine::new_accumulator`], feed with
+/// [`Engine::add_block`] / [`Engine::add_block_f32`], read with [`Engine::finish`]; reuse
+/// with [`Accumulator::reset`].
+#[derive(Clone, Debug)]
+pub struct Accumulator {
+    /// Packed integer histograms (no splitting), two interleaved copies.
+    packed: [Vec<i64>; 2],
+    /// Plain integer sums (no splitting, blocks outside the packed range): signal, variance.
+    sig_i: Vec<i64>,
+    var_i: Vec<i64>,
+    /// Float sums (splitting, or float frames): (signal, variance) per bin.
+    sums_f: Vec<[f64; 2]>,
+    /// Pixels rejected by the dummy test.
+    rejected: Vec<u32>,
+    /// Raw frame kept for the azimuthal error model (NaN where not given).
+    raw: Vec<f32>,
+    pixels_added: usize,
+}
+
+impl Accumulator {
+    /// Clears the sums for the next frame, keeping the allocations.
+    pub fn reset(&mut self) {
+        for p in &mut self.packed {
+            p.fill(0);
+        }
+        self.sig_i.fill(0);
+        self.var_i.fill(0);
+        self.sums_f.fill([0.0; 2]);
+        self.rejected.clear();
+        self.raw.fill(f32::NAN);
+        self.pixels_added = 0;
+    }
+
+    /// Number of pixels added so far.
+    pub fn pixels_added(&self) -> usize {
+        self.pixels_added
+    }
+}
+
+/// The integrated pattern of one frame: pyFAI's `Integrate1dResult` / `Integrate2dResult`.
+///
+/// In 2D the per-bin vectors are row-major with the azimuthal bin as the row, as pyFAI's
+/// `(npt_azim, npt_rad)` arrays: entry `[a * radial.len() + r]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pattern {
+    /// Radial bin centres (pixel map's unit).
+    pub radial: Vec<f64>,
+    /// Azimuthal bin centres in degrees (2D).
+    pub azimuthal: Option<Vec<f64>>,
+    /// Σsignal / Σnorm, 0 for empty bins.
+    pub intensity: Vec<f64>,
+    /// Standard error of the mean, √Σvariance / Σnorm.
+    pub sigma: Vec<f64>,
+    /// Standard deviation, √(Σvariance / Σnorm²).
+    pub std: Vec<f64>,
+    /// Σ c·(raw − dark).
+    pub sum_signal: Vec<f64>,
+    /// Σ c²·variance.
+    pub sum_variance: Vec<f64>,
+    /// Σ c·norm (normalization factor included).
+    pub sum_normalization: Vec<f64>,
+    /// Σ (c·norm)².
+    pub sum_normalization2: Vec<f64>,
+    /// Σ c over valid pixels.
+    pub count: Vec<f64>,
+}
+
+/// A pixel value type the engine accepts.
+pub trait PixelValue: Copy + Send + Sync {
+    /// As float32, the type pyFAI processes frames in.
+    fn to_f32(self) -> f32;
+    /// As f64 (exact for i32).
+    fn to_f64(self) -> f64;
+}
+impl PixelValue for i32 {
+    #[inline]
+    fn to_f32(self) -> f32 {
+        self as f32
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+impl PixelValue for f32 {
+    #[inline]
+    fn to_f32(self) -> f32 {
+        self
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+}
+
+#[inline(always)]
+fn pack(v: i32) -> i64 {
+    (v as i64).wrapping_add(((1i64 - v as i64).max(0)) << PACK_SHIFT)
+}
+
+#[inline]
+fn unpack(p: i64) -> (i64, i64) {
+    let high = (p.wrapping_add(PACK_LOW_LIMIT)) >> PACK_SHIFT;
+    let low = p.wrapping_sub(high << PACK_SHIFT);
+    (low, high)
+}
+
+/// Rejected-range test in integers: `v` in `lo..=hi` ⇔ `(v − lo) as u32 <= hi − lo`.
+#[derive(Clone, Copy)]
+struct IntReject {
+    lo: i32,
+    span: u32,
+}
+
+impl IntReject {
+    fn new(d: Option<&DummyTest>) -> Option<IntReject> {
+        let (lo, hi) = d?.int_range?;
+        Some(IntReject {
+            lo,
+            span: (hi as i64 - lo as i64) as u32,
+        })
+    }
+    #[inline(always)]
+    fn rejects(self, v: i32) -> bool {
+        (v.wrapping_sub(self.lo) as u32) <= self.span
+    }
+}
+
+/// No-split packed histogram over one block, u16 bin indices (no bounds checks: the
+/// histograms have 65 536 slots).
+#[allow(clippy::too_many_arguments)]
+fn hist16_packed(
+    idx: &[u16],
+    px: &[i32],
+    first: usize,
+    trash: u16,
+    rej: Option<IntReject>,
+    h0: &mut [i64; 65536],
+    h1: &mut [i64; 65536],
+    rejected: &mut Vec<u32>,
+) {
+    let n = px.len().min(idx.len());
+    let (idx, px) = (&idx[..n], &px[..n]);
+    match rej {
+        None => {
+            let mut it_i = idx.chunks_exact(2);
+            let mut it_p = px.chunks_exact(2);
+            for (i, p) in (&mut it_i).zip(&mut it_p) {
+                h0[i[0] as usize] = h0[i[0] as usize].wrapping_add(pack(p[0]));
+                h1[i[1] as usize] = h1[i[1] as usize].wrapping_add(pack(p[1]));
+            }
+            for (&i, &p) in it_i.remainder().iter().zip(it_p.remainder()) {
+                h0[i as usize] = h0[i as usize].wrapping_add(pack(p));
+            }
+        }
+        Some(r) => {
+            for (k, (&i, &p)) in idx.iter().zip(px).enumerate() {
+                let h = if k & 1 == 0 { &mut *h0 } else { &mut *h1 };
+                if r.rejects(p) {
+                    if i != trash {
+                        rejected.push((first + k) as u32);
+                    }
+                } else {
+                    h[i as usize] = h[i as usize].wrapping_add(pack(p));
+                }
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// A zeroed accumulator sized for this engine.
+    pub fn new_accumulator(&self) -> Accumulator {
+        let slots = self.n_bins + 1;
+        let (packed, ints, floats) = match &self.kernel {
+            Kernel::Histogram(super::BinIndex::U16(_)) => {
+                ([vec![0; 65536], vec![0; 65536]], slots, slots)
+            }
+            Kernel::Histogram(super::BinIndex::U32(_)) => {
+                ([vec![0; slots], vec![0; slots]], slots, slots)
+            }
+            Kernel::Sparse(_) => ([Vec::new(), Vec::new()], 0, slots),
+        };
+        let raw = if self.error_model == ErrorModel::Azimuthal {
+            vec![f32::NAN; self.n_pixels]
+        } else {
+            Vec::new()
+        };
+        Accumulator {
+            packed,
+            sig_i: vec![0; ints],
+            var_i: vec![0; ints],
+            sums_f: vec![[0.0; 2]; floats],
+            rejected: Vec::new(),
+            raw,
+            pixels_added: 0,
+        }
+    }
+
+    fn check_block(&self, acc: &Accumulator, first: usize, len: usize) -> Result<(), Error> {
+        if first.checked_add(len).is_none_or(|end| end > self.n_pixels) {
+            return Err(Error::Invalid(
+                "pixel block extends past the end of the frame",
+            ));
+        }
+        if acc.sums_f.len() != self.n_bins + 1
+            || (self.error_model == ErrorModel::Azimuthal && acc.raw.len() != self.n_pixels)
+        {
+            return Err(Error::Invalid("accumulator was made by another engine"));
+        }
+        Ok(())
+    }
+
+    /// Adds a block of integer pixels `first_pixel .. first_pixel + pixels.len()` (row-major
+    /// index) to the frame's sums. Blocks may come in any order and size; each pixel must be
+    /// added exactly once per frame.
+    pub fn add_block(
+        &self,
+        acc: &mut Accumulator,
+        first_pixel: usize,
+        pixels: &[i32],
+    ) -> Result<(), Error> {
+        self.check_block(acc, first_pixel, pixels.len())?;
+        acc.pixels_added += pixels.len();
+        if self.error_model == ErrorModel::Azimuthal {
+            for (dst, &v) in acc.raw[first_pixel..].iter_mut().zip(pixels) {
+                *dst = v as f32;
+            }
+            return Ok(());
+        }
+        let trash = self.n_bins;
+        let rej = IntReject::new(self.dummy.as_ref());
+        match &self.kernel {
+            Kernel::Histogram(index) => {
+                let (mut lo, mut hi) = (i32::MAX, i32::MIN);
+                for &v in pixels {
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+                // Rejected values never reach the sums; only the others must fit the packing.
+                let packable = |v: i32| {
+                    v >= PACK_MIN_VALUE
+                        && v as i64 * (self.max_pixels_per_bin as i64) < PACK_LOW_LIMIT
+                };
+                let bound_ok = (self.max_pixels_per_bin as i64) * (1 - PACK_MIN_VALUE as i64)
+                    < PACK_HIGH_LIMIT;
+                let fast = pixels.is_empty() || (bound_ok && packable(lo) && packable(hi));
+                match index {
+                    super::BinIndex::U16(idx) if fast => {
+                        let [p0, p1] = &mut acc.packed;
+                        let h0: &mut [i64; 65536] = p0.as_mut_slice().try_into().map_err(|_| {
+                            Error::Invalid("accumulator was made by another engine")
+                        })?;
+                        let h1: &mut [i64; 65536] = p1.as_mut_slice().try_into().map_err(|_| {
+                            Error::Invalid("accumulator was made by another engine")
+                        })?;
+                        let idx = &idx[first_pixel..first_pixel + pixels.len()];
+                        hist16_packed(
+                            idx,
+                            pixels,
+                            first_pixel,
+                            trash as u16,
+                            rej,
+                            h0,
+                            h1,
+                            &mut acc.rejected,
+                        );
+                    }
+                    super::BinIndex::U32(idx) if fast => {
+                        let idx = &idx[first_pixel..first_pixel + pixels.len()];
+                        let h = &mut acc.packed[0];
+                        for (k, (&b, &v)) in idx.iter().zip(pixels).enumerate() {
+                            if rej.is_some_and(|r| r.rejects(v)) {
+                                if b as usize != trash {
+                                    acc.rejected.push((first_pixel + k) as u32);
+                                }
+                            } else if let Some(slot) = h.get_mut(b as usize) {
+                                *slot = slot.wrapping_add(pack(v));
+                            }
+                        }
+                    }
+                    _ => {
+                        for (k, &v) in pixels.iter().enumerate() {
+                            let p = first_pixel + k;
+                            let b = match index {
+                                super::BinIndex::U16(i) => i[p] as usize,
+                                super::BinIndex::U32(i) => i[p] as usize,
+                            };
+                            if rej.is_some_and(|r| r.rejects(v)) {
+                                if b != trash {
+                                    acc.rejected.push(p as u32);
+                                }
+                            } else if b < trash {
+                                acc.sig_i[b] = acc.sig_i[b].wrapping_add(v as i64);
+                                acc.var_i[b] = acc.var_i[b].wrapping_add(v.max(1) as i64);
+                            }
+                        }
+                    }
+                }
+            }
+            Kernel::Sparse(csc) => {
+                let var = self.error_model == ErrorModel::Poisson;
+                let sums = &mut acc.sums_f;
+                for (k, &v) in pixels.iter().enumerate() {
+                    let p = first_pixel + k;
+                    let (a, b) = (csc.ptr[p] as usize, csc.ptr[p + 1] as usize);
+                    if a == b {
+                        continue;
+                    }
+                    if rej.is_some_and(|r| r.rejects(v)) {
+                        acc.rejected.push(p as u32);
+                        continue;
+                    }
+                    let (vf, vv) = (v as f64, v.max(1) as f64);
+                    let (bins, coefs) = (&csc.bins[a..b], &csc.coefs[a..b]);
+                    if var {
+                        for (&bin, &c) in bins.iter().zip(coefs) {
+                            let c = c as f64;
+                            if let Some(s) = sums.get_mut(bin as usize) {
+                                s[0] += c * vf;
+                                s[1] += c * c * vv;
+                            }
+                        }
+                    } else {
+                        for (&bin, &c) in bins.iter().zip(coefs) {
+                            if let Some(s) = sums.get_mut(bin as usize) {
+                                s[0] += c as f64 * vf;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a block of float pixels (NaN and ±inf are invalid, as in pyFAI).
+    pub fn add_block_f32(
+        &self,
+        acc: &mut Accumulator,
+        first_pixel: usize,
+        pixels: &[f32],
+    ) -> Result<(), Error> {
+        self.check_block(acc, first_pixel, pixels.len())?;
+        acc.pixels_added += pixels.len();
+        if self.error_model == ErrorModel::Azimuthal {
+            acc.raw[first_pixel..first_pixel + pixels.len()].copy_from_slice(pixels);
+            return Ok(());
+        }
+        let var = self.error_model == ErrorModel::Poisson;
+        let dummy = self.dummy;
+        let invalid = |v: f32| !v.is_finite() || dummy.is_some_and(|d| d.rejects(v));
+        let sums = &mut acc.sums_f;
+        match &self.kernel {
+            Kernel::Histogram(index) => {
+                for (k, &v) in pixels.iter().enumerate() {
+                    let p = first_pixel + k;
+                    let Some(b) = index.get(p, self.n_bins) else {
+                        continue;
+                    };
+                    if invalid(v) {
+                        acc.rejected.push(p as u32);
+                        continue;
+                    }
+                    let s = &mut sums[b];
+                    s[0] += v as f64;
+                    if var {
+                        s[1] += v.max(1.0) as f64;
+                    }
+                }
+            }
+            Kernel::Sparse(csc) => {
+                for (k, &v) in pixels.iter().enumerate() {
+                    let p = first_pixel + k;
+                    let (a, b) = (csc.ptr[p] as usize, csc.ptr[p + 1] as usize);
+                    if a == b {
+                        continue;
+                    }
+                    if invalid(v) {
+                        acc.rejected.push(p as u32);
+                        continue;
+                    }
+                    let (vf, vv) = (v as f64, v.max(1.0) as f64);
+                    for (&bin, &c) in csc.bins[a..b].iter().zip(&csc.coefs[a..b]) {
+                        let c = c as f64;
+                        if let Some(s) = sums.get_mut(bin as usize) {
+                            s[0] += c * vf;
+                            s[1] += c * c * vv;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Divides the sums into a pattern. `normalization_factor` (monitor) multiplies every
+    /// pixel's normalization. Errors when the accumulator did not receive exactly one frame's
+    /// worth of pixels.
+    pub fn finish(&self, acc: &Accumulator, normalization_factor: f64) -> Result<Pattern, Error> {
+        if acc.pixels_added != self.n_pixels {
+            return Err(Error::Invalid(
+                "accumulator did not receive exactly one frame of pixels",
+            ));
+        }
+        if acc.sums_f.len() != self.n_bins + 1 {
+            return Err(Error::Invalid("accumulator was made by another engine"));
+        }
+        if !normalization_factor.is_finite() || normalization_factor == 0.0 {
+            return Err(Error::Invalid(
+                "normalization factor must be finite and non-zero",
+            ));
+        }
+        if self.error_model == ErrorModel::Azimuthal {
+            let pre = self.preprocess(&acc.raw, normalization_factor);
+            return Ok(self.csr_integrate(&pre, true));
+        }
+        let nb = self.n_bins;
+        let nf = normalization_factor;
+        let mut signal = vec![0.0f64; nb];
+        let mut variance = vec![0.0f64; nb];
+        match &self.kernel {
+            Kernel::Histogram(_) => {
+                for b in 0..nb {
+                    let packed = acc.packed[0]
+                        .get(b)
+                        .copied()
+                        .unwrap_or(0)
+                        .wrapping_add(acc.packed[1].get(b).copied().unwrap_or(0));
+                    let (s, c) = unpack(packed);
+                    let s_all = s.wrapping_add(acc.sig_i[b]);
+                    let v_all = s.wrapping_add(c).wrapping_add(acc.var_i[b]);
+                    signal[b] = s_all as f64 + acc.sums_f[b][0];
+                    variance[b] = v_all as f64 + acc.sums_f[b][1];
+                }
+            }
+            Kernel::Sparse(_) => {
+                for b in 0..nb {
+                    signal[b] = acc.sums_f[b][0];
+                    variance[b] = acc.sums_f[b][1];
+                }
+            }
+        }
+        // Static sums minus the rejected pixels.
+        let mut count = self.static_count.clone();
+        let mut norm = self.static_norm.clone();
+        let mut norm2 = self.static_norm2.clone();
+        let mut dark = self.static_dark.clone();
+        let mut entries = self.static_entries.clone();
+        let mut remove = |b: usize, c: f64, p: usize| {
+            let w = c * self.norm[p];
+            count[b] -= c;
+            norm[b] -= w;
+            norm2[b] -= w * w;
+            if let Some(d) = &self.dark {
+                dark[b] -= c * d[p] as f64;
+            }
+            entries[b] = entries[b].saturating_sub(1);
+        };
+        for &p in &acc.rejected {
+            let p = p as usize;
+            match &self.kernel {
+                Kernel::Histogram(index) => {
+                    if let Some(b) = index.get(p, nb) {
+                        remove(b, 1.0, p);
+                    }
+                }
+                Kernel::Sparse(csc) => {
+                    for k in csc.ptr[p] as usize..csc.ptr[p + 1] as usize {
+                        remove(csc.bins[k] as usize, csc.coefs[k] as f64, p);
+                    }
+                }
+            }
+        }
+        let with_var = self.error_model == ErrorModel::Poisson;
+        let mut out = self.empty_pattern();
+        for b in 0..nb {
+            if entries[b] == 0 || norm2[b] <= 0.0 {
+                continue;
+            }
+            let s = signal[b] - dark[b];
+            let n = norm[b] * nf;
+            let n2 = norm2[b] * nf * nf;
+            let v = if with_var { variance[b] } else { 0.0 };
+            let o = self.out_index(b);
+            out.sum_signal[o] = s;
+            out.sum_variance[o] = v;
+            out.sum_normalization[o] = n;
+            out.sum_normalization2[o] = n2;
+            out.count[o] = count[b];
+            out.intensity[o] = s / n;
+            if with_var {
+                out.sigma[o] = v.sqrt() / n;
+                out.std[o] = (v / n2).sqrt();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Position in the output arrays of flat bin `b` (2D: transposed to azimuth-major).
+    pub(crate) fn out_index(&self, b: usize) -> usize {
+        match self.azimuthal_bins {
+            Some(na) => {
+                let (r, a) = (b / na, b % na);
+                a * self.radial_bins + r
+            }
+            None => b,
+        }
+    }
+
+    pub(crate) fn empty_pattern(&self) -> Pattern {
+        let nb = self.n_bins;
+        Pattern {
+            radial: self.radial.clone(),
+            azimuthal: self.azimuthal.clone(),
+            intensity: vec![0.0; nb],
+            sigma: vec![0.0; nb],
+            std: vec![0.0; nb],
+            sum_signal: vec![0.0; nb],
+            sum_variance: vec![0.0; nb],
+            sum_normalization: vec![0.0; nb],
+            sum_normalization2: vec![0.0; nb],
+            count: vec![0.0; nb],
+        }
+    }
+
+    fn check_frame(&self, len: usize) -> Result<(), Error> {
+        if len != self.n_pixels {
+            return Err(Error::ShapeMismatch {
+                what: "frame",
+                expected: self.shape,
+                actual: (0, len),
+            });
+        }
+        Ok(())
+    }
+
+    /// Integrates a whole integer frame.
+    pub fn integrate_i32(
+        &self,
+        frame: &[i32],
+        normalization_factor: f64,
+    ) -> Result<Pattern, Error> {
+        self.check_frame(frame.len())?;
+        let mut acc = self.new_accumulator();
+        for (k, chunk) in frame.chunks(1 << 14).enumerate() {
+            self.add_block(&mut acc, k << 14, chunk)?;
+        }
+        self.finish(&acc, normalization_factor)
+    }
+
+    /// Integrates a whole float frame.
+    pub fn integrate_f32(
+        &self,
+        frame: &[f32],
+        normalization_factor: f64,
+    ) -> Result<Pattern, Error> {
+        self.check_frame(frame.len())?;
+        let mut acc = self.new_accumulator();
+        self.add_block_f32(&mut acc, 0, frame)?;
+        self.finish(&acc, normalization_factor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_roundtrip() {
+        let vals = [0, 1, 2, -1, -8, 500, 1 << 20];
+        let mut acc = 0i64;
+        let (mut s, mut c) = (0i64, 0i64);
+        for &v in &vals {
+            acc = acc.wrapping_add(pack(v));
+            s += v as i64;
+            c += (1 - v as i64).max(0);
+        }
+        assert_eq!(unpack(acc), (s, c));
+    }
+}
