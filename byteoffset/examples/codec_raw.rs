@@ -14,7 +14,7 @@ fn encode<T: Element, const N: usize>(
     raw: &[u8],
     from_le: fn([u8; N]) -> T,
 ) -> Result<Vec<u8>, String> {
-    if raw.len() % N != 0 {
+    if !raw.len().is_multiple_of(N) {
         return Err(format!(
             "{} bytes is not a whole number of {N}-byte pixels",
             raw.len()
