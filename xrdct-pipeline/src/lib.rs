@@ -13,6 +13,7 @@ pub mod integrate;
 pub mod maskfile;
 pub mod monitor;
 pub mod output;
+pub mod phantom;
 pub mod pool;
 pub mod preview;
 pub mod recon_io;
