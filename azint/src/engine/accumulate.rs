@@ -1,13 +1,12 @@
 //! Per-frame accumulation (the hot loops) and the final division into a [`Pattern`].
 //!
 //! ## No splitting, integer frames
-//! Each pixel adds one packed `i64` to its bin: `v + 2⁴⁰·max(1 − v, 0)`. The low part sums the
-//! signal Σv, the high part the Poisson correction Σmax(1 − v, 0), so that the Poisson variance
-//! Σmax(v, 1) = Σv + Σmax(1 − v, 0) comes out of the same add. This is exact while |Σv| < 2³⁹
-//! and the correction < 2²², which [`Engine`] guarantees per block from the block's min/max and
-//! the largest pixel count of a bin; other blocks take a plain two-array path. Two copies of
-//! the histogram (even/odd pixels) break the store-to-load chains of neighbouring pixels that
-//! fall in the same bin.
+//! Each pixel adds its value to its bin's `i64` (exact: no overflow below 2³² pixels). The
+//! Poisson variance Σmax(v, 1) = Σv + Σmax(1 − v, 0) needs a correction only for values
+//! below 1, which also are the only candidates for dummies: one predictable compare sends
+//! those rare pixels to a side path. Two copies of the histogram (even/odd pixels) break the
+//! store-to-load chains of neighbouring pixels that fall in the same bin, and `u16` bin
+//! indices address 65 536-slot histograms, which needs no bounds check.
 //!
 //! ## Splitting
 //! The CSC matrix is scattered: `signal[b] += c·v`, `variance[b] += c²·max(v, 1)` in f64.
@@ -20,22 +19,15 @@
 use super::{DummyTest, Engine, ErrorModel, Kernel};
 use crate::Error;
 
-const PACK_SHIFT: u32 = 40;
-const PACK_LOW_LIMIT: i64 = 1 << 39;
-const PACK_HIGH_LIMIT: i64 = 1 << 22;
-/// Smallest raw value the packed path accepts (dummies below are rejected before packing).
-const PACK_MIN_VALUE: i32 = -8;
-
 /// The running sums of one frame. Create with [`Engine::new_accumulator`], feed with
 /// [`Engine::add_block`] / [`Engine::add_block_f32`], read with [`Engine::finish`]; reuse
 /// with [`Accumulator::reset`].
 #[derive(Clone, Debug)]
 pub struct Accumulator {
-    /// Packed integer histograms (no splitting), two interleaved copies.
-    packed: [Vec<i64>; 2],
-    /// Plain integer sums (no splitting, blocks outside the packed range): signal, variance.
-    sig_i: Vec<i64>,
-    var_i: Vec<i64>,
+    /// Integer histograms Σv (no splitting), two interleaved copies.
+    hist: [Vec<i64>; 2],
+    /// Σmax(1 − v, 0) of the valid pixels below 1 (no splitting).
+    corr: Vec<i64>,
     /// Float sums (splitting, or float frames): (signal, variance) per bin.
     sums_f: Vec<[f64; 2]>,
     /// Pixels rejected by the dummy test.
@@ -48,11 +40,10 @@ pub struct Accumulator {
 impl Accumulator {
     /// Clears the sums for the next frame, keeping the allocations.
     pub fn reset(&mut self) {
-        for p in &mut self.packed {
-            p.fill(0);
+        for h in &mut self.hist {
+            h.fill(0);
         }
-        self.sig_i.fill(0);
-        self.var_i.fill(0);
+        self.corr.fill(0);
         self.sums_f.fill([0.0; 2]);
         self.rejected.clear();
         self.raw.fill(f32::NAN);
@@ -121,18 +112,6 @@ impl PixelValue for f32 {
     }
 }
 
-#[inline(always)]
-fn pack(v: i32) -> i64 {
-    (v as i64).wrapping_add(((1i64 - v as i64).max(0)) << PACK_SHIFT)
-}
-
-#[inline]
-fn unpack(p: i64) -> (i64, i64) {
-    let high = (p.wrapping_add(PACK_LOW_LIMIT)) >> PACK_SHIFT;
-    let low = p.wrapping_sub(high << PACK_SHIFT);
-    (low, high)
-}
-
 /// Rejected-range test in integers: `v` in `lo..=hi` ⇔ `(v − lo) as u32 <= hi − lo`.
 #[derive(Clone, Copy)]
 struct IntReject {
@@ -154,44 +133,72 @@ impl IntReject {
     }
 }
 
-/// No-split packed histogram over one block, u16 bin indices (no bounds checks: the
-/// histograms have 65 536 slots).
+/// The rare path of a no-split integer pixel (value below 1): dummy or Poisson correction.
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
-fn hist16_packed(
+fn hist_low(
+    b: usize,
+    v: i32,
+    p: usize,
+    trash: usize,
+    rej: Option<IntReject>,
+    h: &mut [i64],
+    corr: &mut [i64],
+    rejected: &mut Vec<u32>,
+) {
+    if b >= trash {
+        return;
+    }
+    if rej.is_some_and(|r| r.rejects(v)) {
+        rejected.push(p as u32);
+    } else {
+        h[b] = h[b].wrapping_add(v as i64);
+        corr[b] = corr[b].wrapping_add(1 - v as i64);
+    }
+}
+
+/// No-split histogram of one block with `u16` bin indices (65 536-slot histograms: no bounds
+/// checks in the hot path).
+fn hist16(
     idx: &[u16],
     px: &[i32],
     first: usize,
-    trash: u16,
+    trash: usize,
     rej: Option<IntReject>,
-    h0: &mut [i64; 65536],
-    h1: &mut [i64; 65536],
-    rejected: &mut Vec<u32>,
+    acc: &mut Accumulator,
 ) {
+    let [h0, h1] = &mut acc.hist;
+    let (Ok(h0), Ok(h1)) = (
+        <&mut [i64; 65536]>::try_from(h0.as_mut_slice()),
+        <&mut [i64; 65536]>::try_from(h1.as_mut_slice()),
+    ) else {
+        return;
+    };
+    let corr = &mut acc.corr;
+    let rejected = &mut acc.rejected;
     let n = px.len().min(idx.len());
     let (idx, px) = (&idx[..n], &px[..n]);
-    match rej {
-        None => {
-            let mut it_i = idx.chunks_exact(2);
-            let mut it_p = px.chunks_exact(2);
-            for (i, p) in (&mut it_i).zip(&mut it_p) {
-                h0[i[0] as usize] = h0[i[0] as usize].wrapping_add(pack(p[0]));
-                h1[i[1] as usize] = h1[i[1] as usize].wrapping_add(pack(p[1]));
-            }
-            for (&i, &p) in it_i.remainder().iter().zip(it_p.remainder()) {
-                h0[i as usize] = h0[i as usize].wrapping_add(pack(p));
-            }
+    let mut k = 0;
+    for (i, v) in idx.chunks_exact(2).zip(px.chunks_exact(2)) {
+        let (b0, b1) = (i[0] as usize, i[1] as usize);
+        if v[0] >= 1 {
+            h0[b0] = h0[b0].wrapping_add(v[0] as i64);
+        } else {
+            hist_low(b0, v[0], first + k, trash, rej, h0, corr, rejected);
         }
-        Some(r) => {
-            for (k, (&i, &p)) in idx.iter().zip(px).enumerate() {
-                let h = if k & 1 == 0 { &mut *h0 } else { &mut *h1 };
-                if r.rejects(p) {
-                    if i != trash {
-                        rejected.push((first + k) as u32);
-                    }
-                } else {
-                    h[i as usize] = h[i as usize].wrapping_add(pack(p));
-                }
-            }
+        if v[1] >= 1 {
+            h1[b1] = h1[b1].wrapping_add(v[1] as i64);
+        } else {
+            hist_low(b1, v[1], first + k + 1, trash, rej, h1, corr, rejected);
+        }
+        k += 2;
+    }
+    if n % 2 == 1 {
+        let (b, v) = (idx[n - 1] as usize, px[n - 1]);
+        if v >= 1 {
+            h0[b] = h0[b].wrapping_add(v as i64);
+        } else {
+            hist_low(b, v, first + n - 1, trash, rej, h0, corr, rejected);
         }
     }
 }
@@ -200,12 +207,12 @@ impl Engine {
     /// A zeroed accumulator sized for this engine.
     pub fn new_accumulator(&self) -> Accumulator {
         let slots = self.n_bins + 1;
-        let (packed, ints, floats) = match &self.kernel {
+        let (hist, ints, floats) = match &self.kernel {
             Kernel::Histogram(super::BinIndex::U16(_)) => {
                 ([vec![0; 65536], vec![0; 65536]], slots, slots)
             }
             Kernel::Histogram(super::BinIndex::U32(_)) => {
-                ([vec![0; slots], vec![0; slots]], slots, slots)
+                ([vec![0; slots], Vec::new()], slots, slots)
             }
             Kernel::Sparse(_) => ([Vec::new(), Vec::new()], 0, slots),
         };
@@ -215,9 +222,8 @@ impl Engine {
             Vec::new()
         };
         Accumulator {
-            packed,
-            sig_i: vec![0; ints],
-            var_i: vec![0; ints],
+            hist,
+            corr: vec![0; ints],
             sums_f: vec![[0.0; 2]; floats],
             rejected: Vec::new(),
             raw,
@@ -259,73 +265,35 @@ impl Engine {
         let trash = self.n_bins;
         let rej = IntReject::new(self.dummy.as_ref());
         match &self.kernel {
-            Kernel::Histogram(index) => {
-                let (mut lo, mut hi) = (i32::MAX, i32::MIN);
-                for &v in pixels {
-                    lo = lo.min(v);
-                    hi = hi.max(v);
+            Kernel::Histogram(index) => match index {
+                super::BinIndex::U16(idx) => {
+                    let idx = &idx[first_pixel..first_pixel + pixels.len()];
+                    hist16(idx, pixels, first_pixel, trash, rej, acc);
                 }
-                // Rejected values never reach the sums; only the others must fit the packing.
-                let packable = |v: i32| {
-                    v >= PACK_MIN_VALUE
-                        && v as i64 * (self.max_pixels_per_bin as i64) < PACK_LOW_LIMIT
-                };
-                let bound_ok = (self.max_pixels_per_bin as i64) * (1 - PACK_MIN_VALUE as i64)
-                    < PACK_HIGH_LIMIT;
-                let fast = pixels.is_empty() || (bound_ok && packable(lo) && packable(hi));
-                match index {
-                    super::BinIndex::U16(idx) if fast => {
-                        let [p0, p1] = &mut acc.packed;
-                        let h0: &mut [i64; 65536] = p0.as_mut_slice().try_into().map_err(|_| {
-                            Error::Invalid("accumulator was made by another engine")
-                        })?;
-                        let h1: &mut [i64; 65536] = p1.as_mut_slice().try_into().map_err(|_| {
-                            Error::Invalid("accumulator was made by another engine")
-                        })?;
-                        let idx = &idx[first_pixel..first_pixel + pixels.len()];
-                        hist16_packed(
-                            idx,
-                            pixels,
-                            first_pixel,
-                            trash as u16,
-                            rej,
-                            h0,
-                            h1,
-                            &mut acc.rejected,
-                        );
-                    }
-                    super::BinIndex::U32(idx) if fast => {
-                        let idx = &idx[first_pixel..first_pixel + pixels.len()];
-                        let h = &mut acc.packed[0];
-                        for (k, (&b, &v)) in idx.iter().zip(pixels).enumerate() {
-                            if rej.is_some_and(|r| r.rejects(v)) {
-                                if b as usize != trash {
-                                    acc.rejected.push((first_pixel + k) as u32);
-                                }
-                            } else if let Some(slot) = h.get_mut(b as usize) {
-                                *slot = slot.wrapping_add(pack(v));
+                super::BinIndex::U32(idx) => {
+                    let idx = &idx[first_pixel..first_pixel + pixels.len()];
+                    let [h, _] = &mut acc.hist;
+                    for (k, (&b, &v)) in idx.iter().zip(pixels).enumerate() {
+                        let b = b as usize;
+                        if v >= 1 {
+                            if let Some(slot) = h.get_mut(b) {
+                                *slot = slot.wrapping_add(v as i64);
                             }
-                        }
-                    }
-                    _ => {
-                        for (k, &v) in pixels.iter().enumerate() {
-                            let p = first_pixel + k;
-                            let b = match index {
-                                super::BinIndex::U16(i) => i[p] as usize,
-                                super::BinIndex::U32(i) => i[p] as usize,
-                            };
-                            if rej.is_some_and(|r| r.rejects(v)) {
-                                if b != trash {
-                                    acc.rejected.push(p as u32);
-                                }
-                            } else if b < trash {
-                                acc.sig_i[b] = acc.sig_i[b].wrapping_add(v as i64);
-                                acc.var_i[b] = acc.var_i[b].wrapping_add(v.max(1) as i64);
-                            }
+                        } else {
+                            hist_low(
+                                b,
+                                v,
+                                first_pixel + k,
+                                trash,
+                                rej,
+                                h,
+                                &mut acc.corr,
+                                &mut acc.rejected,
+                            );
                         }
                     }
                 }
-            }
+            },
             Kernel::Sparse(csc) => {
                 let var = self.error_model == ErrorModel::Poisson;
                 let sums = &mut acc.sums_f;
@@ -450,14 +418,9 @@ impl Engine {
         match &self.kernel {
             Kernel::Histogram(_) => {
                 for b in 0..nb {
-                    let packed = acc.packed[0]
-                        .get(b)
-                        .copied()
-                        .unwrap_or(0)
-                        .wrapping_add(acc.packed[1].get(b).copied().unwrap_or(0));
-                    let (s, c) = unpack(packed);
-                    let s_all = s.wrapping_add(acc.sig_i[b]);
-                    let v_all = s.wrapping_add(c).wrapping_add(acc.var_i[b]);
+                    let s_all =
+                        acc.hist[0][b].wrapping_add(acc.hist[1].get(b).copied().unwrap_or(0));
+                    let v_all = s_all.wrapping_add(acc.corr[b]);
                     signal[b] = s_all as f64 + acc.sums_f[b][0];
                     variance[b] = v_all as f64 + acc.sums_f[b][1];
                 }
@@ -587,23 +550,5 @@ impl Engine {
         let mut acc = self.new_accumulator();
         self.add_block_f32(&mut acc, 0, frame)?;
         self.finish(&acc, normalization_factor)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pack_roundtrip() {
-        let vals = [0, 1, 2, -1, -8, 500, 1 << 20];
-        let mut acc = 0i64;
-        let (mut s, mut c) = (0i64, 0i64);
-        for &v in &vals {
-            acc = acc.wrapping_add(pack(v));
-            s += v as i64;
-            c += (1 - v as i64).max(0);
-        }
-        assert_eq!(unpack(acc), (s, c));
     }
 }

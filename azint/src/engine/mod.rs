@@ -4,8 +4,8 @@
 //! integration matrix and the frame-independent sums of pyFAI's accumulators:
 //!
 //! - **no splitting**: one bin per pixel (a `u16` index where the bins fit, else `u32`); a frame
-//!   is a histogram. Signal and Poisson variance of integer frames are summed exactly in one
-//!   packed `i64` per bin (`Σv + 2⁴⁰·Σmax(1−v, 0)`, see [`accumulate`]);
+//!   is a histogram. Signal and Poisson variance of integer frames are summed exactly in
+//!   `i64` (see [`accumulate`]);
 //! - **bounding-box** and **full** splitting: a sparse matrix with pyFAI's coefficients, kept per
 //!   pixel (CSC) for the streaming scatter and per bin (CSR, [`Engine::csr`]) for the GPU and
 //!   the per-bin filters;
@@ -225,8 +225,6 @@ pub struct Engine {
     static_norm2: Vec<f64>,
     static_dark: Vec<f64>,
     static_entries: Vec<u32>,
-    /// Largest number of pixels in one bin (no splitting), bounds the packed sums.
-    max_pixels_per_bin: usize,
 }
 
 fn check_len(what: &'static str, shape: (usize, usize), len: usize) -> Result<(), Error> {
@@ -512,7 +510,6 @@ impl Engine {
         let mut static_norm2 = vec![0.0; n_bins];
         let mut static_dark = vec![0.0; n_bins];
         let mut static_entries = vec![0u32; n_bins];
-        let mut max_pixels_per_bin = 0usize;
         for b in 0..n_bins {
             let (mut cnt, mut nm, mut nm2, mut dk) = (0.0, 0.0, 0.0, 0.0);
             for (p, c) in csr.row(b) {
@@ -531,7 +528,6 @@ impl Engine {
             static_dark[b] = dk;
             let e = (csr.indptr[b + 1] - csr.indptr[b]) as usize;
             static_entries[b] = e as u32;
-            max_pixels_per_bin = max_pixels_per_bin.max(e);
         }
 
         let kernel = if config.split == Split::No {
@@ -583,7 +579,6 @@ impl Engine {
             static_norm2,
             static_dark,
             static_entries,
-            max_pixels_per_bin,
         })
     }
 
