@@ -24,10 +24,19 @@ pub trait Element:
     fn wrapping_add_delta(self, delta: i64) -> Self;
     /// The value as a 64-bit signed integer (unsigned 64-bit values wrap).
     fn to_i64(self) -> i64;
+    /// The values as 32-bit signed integers of the same bits, for 32-bit types.
+    #[doc(hidden)]
+    fn as_i32s(values: &[Self]) -> Option<&[i32]> {
+        let _ = values;
+        None
+    }
 }
 
 macro_rules! element {
     ($t:ty, $signed:ty) => {
+        element!($t, $signed, |_v| None);
+    };
+    ($t:ty, $signed:ty, |$v:ident| $as_i32s:expr) => {
         impl sealed::Sealed for $t {}
         impl Element for $t {
             const SIZE: usize = core::mem::size_of::<$t>();
@@ -44,6 +53,10 @@ macro_rules! element {
             fn to_i64(self) -> i64 {
                 self as i64
             }
+            #[inline(always)]
+            fn as_i32s($v: &[Self]) -> Option<&[i32]> {
+                $as_i32s
+            }
         }
     };
 }
@@ -52,7 +65,7 @@ element!(i8, i8);
 element!(u8, i8);
 element!(i16, i16);
 element!(u16, i16);
-element!(i32, i32);
-element!(u32, i32);
+element!(i32, i32, |v| Some(v));
+element!(u32, i32, |v| Some(bytemuck::cast_slice(v)));
 element!(i64, i64);
 element!(u64, i64);

@@ -1,5 +1,6 @@
 //! The fast encoder: eight 1-byte deltas written as one 64-bit word when all eight fit.
 
+use crate::simd::{Path, active_path};
 use crate::{Element, Error};
 
 /// Worst-case encoded size in bytes of `n` elements of `elem_size` bytes each (saturating).
@@ -47,14 +48,17 @@ pub fn encoded_len<T: Element>(values: &[T]) -> usize {
 /// short; [`max_encoded_len`] is always enough. The output is byte-identical to
 /// [`crate::reference::encode`].
 pub fn encode_into<T: Element>(values: &[T], out: &mut [u8]) -> Result<usize, Error> {
-    encode_fill(values, out).ok_or_else(|| Error::OutputTooSmall {
+    encode_fill(active_path(), values, out).ok_or_else(|| Error::OutputTooSmall {
         needed: encoded_len(values),
         actual: out.len(),
     })
 }
 
 /// Encodes into `out`; `None` when it is too short. Returns the bytes written.
-fn encode_fill<T: Element>(values: &[T], out: &mut [u8]) -> Option<usize> {
+fn encode_fill<T: Element>(path: Path, values: &[T], out: &mut [u8]) -> Option<usize> {
+    if let Some(v) = T::as_i32s(values) {
+        return crate::simd::encode_i32(path, v, out);
+    }
     let mut o = 0usize;
     let mut prev = T::default();
     let mut chunks = values.chunks_exact(8);
@@ -92,7 +96,7 @@ fn encode_fill<T: Element>(values: &[T], out: &mut [u8]) -> Option<usize> {
 
 /// Writes the token of `delta` at `out[o..]`; `None` when it does not fit.
 #[inline(always)]
-fn write_token(out: &mut [u8], o: usize, delta: i64) -> Option<usize> {
+pub(crate) fn write_token(out: &mut [u8], o: usize, delta: i64) -> Option<usize> {
     if (-127..=127).contains(&delta) {
         *out.get_mut(o)? = delta as u8;
         Some(1)
@@ -124,15 +128,21 @@ fn write_escape(out: &mut [u8], o: usize, delta: i64) -> Option<usize> {
 
 /// Encodes `values` into a new vector (byte-identical to [`crate::reference::encode`]).
 pub fn encode<T: Element>(values: &[T]) -> Vec<u8> {
+    encode_with(active_path(), values)
+}
+
+/// As [`encode`] on a chosen path (32-bit data has an AVX2 encoder; other types and paths
+/// run the portable encoder).
+pub fn encode_with<T: Element>(path: Path, values: &[T]) -> Vec<u8> {
     // One byte a pixel plus slack covers typical frames in one pass; otherwise size exactly
     // and encode again (cheaper than zeroing a worst-case buffer).
     let mut out = vec![0u8; values.len() + values.len() / 16 + 64];
-    let len = match encode_fill(values, &mut out) {
+    let len = match encode_fill(path, values, &mut out) {
         Some(len) => len,
         None => {
             let needed = encoded_len(values);
             out.resize(needed, 0);
-            encode_fill(values, &mut out).unwrap_or(needed)
+            encode_fill(path, values, &mut out).unwrap_or(needed)
         }
     };
     out.truncate(len);

@@ -48,7 +48,7 @@ mod simd;
 
 pub use decode::{Output, decode, decode_into, decode_into_with, decode_visit, decode_visit_with};
 pub use element::Element;
-pub use encode::{encode, encode_into, encoded_len, max_encoded_len};
+pub use encode::{encode, encode_into, encode_with, encoded_len, max_encoded_len};
 pub use error::Error;
 pub use simd::{Path, active_path, best_path, force_scalar};
 

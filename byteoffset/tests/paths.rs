@@ -102,6 +102,14 @@ fn check_stream(input: &[u8], n: usize) {
 fn check_values<T: Element>(values: &[T]) {
     let enc = reference::encode(values);
     assert_eq!(byteoffset::encode(values), enc, "encode {}", T::NAME);
+    for path in paths() {
+        assert_eq!(
+            byteoffset::encode_with(path, values),
+            enc,
+            "encode {} on {path}",
+            T::NAME
+        );
+    }
     assert_eq!(byteoffset::encoded_len(values), enc.len());
     let mut exact = vec![0u8; enc.len()];
     assert_eq!(byteoffset::encode_into(values, &mut exact), Ok(enc.len()));

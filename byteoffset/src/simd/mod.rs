@@ -181,3 +181,25 @@ pub(crate) fn decode_resume(
         scalar::decode_resume(input, pos, prev, out)
     }
 }
+
+/// Encodes 32-bit `values` into `out` on `path` (tokens of 32-bit wrapping differences).
+/// Returns the bytes written, or `None` when `out` is too short.
+pub(crate) fn encode_i32(path: Path, values: &[i32], out: &mut [u8]) -> Option<usize> {
+    let mut i = 0;
+    let mut o = 0;
+    #[cfg(target_arch = "x86_64")]
+    if matches!(path, Path::Avx2 | Path::Avx512) && Path::Avx2.is_available() && !values.is_empty()
+    {
+        o = crate::encode::write_token(out, 0, i64::from(values[0]))?;
+        // SAFETY: `is_available` checked AVX2.
+        (i, o) = unsafe { x86_64::encode_avx2(values, 1, out, o) }?;
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = path;
+    let mut prev = if i == 0 { 0 } else { values[i - 1] };
+    for &v in &values[i..] {
+        o += crate::encode::write_token(out, o, i64::from(v.wrapping_sub(prev)))?;
+        prev = v;
+    }
+    Some(o)
+}

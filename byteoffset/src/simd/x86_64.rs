@@ -247,3 +247,58 @@ pub(crate) unsafe fn decode_avx512(
         written,
     }
 }
+
+/// AVX2 encoder step: tokens for `values[start..]` (with `values[start - 1]` as the previous
+/// value, `start >= 1`) into `out[o..]`, 16 values at a time while all 16 differences fit one
+/// byte; other groups of 16 go token by token. Stops when fewer than 16 values are left or
+/// the output is full. Returns the next value index and the next output position, or `None`
+/// when a token did not fit.
+///
+/// # Safety
+/// AVX2 must be available.
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn encode_avx2(
+    values: &[i32],
+    start: usize,
+    out: &mut [u8],
+    mut o: usize,
+) -> Option<(usize, usize)> {
+    debug_assert!(start >= 1);
+    let n = values.len();
+    let src = values.as_ptr();
+    let bias = _mm256_set1_epi32(127);
+    let limit = _mm256_set1_epi32(254);
+    let mut i = start.max(1);
+    while i + 16 <= n {
+        // SAFETY: `i >= 1` and `i + 16 <= n` keep values[i - 1 .. i + 16] in bounds; AVX2 is
+        // enabled on this function; unaligned loads.
+        let (da, db) = unsafe {
+            let a = _mm256_loadu_si256(src.add(i).cast());
+            let b = _mm256_loadu_si256(src.add(i + 8).cast());
+            let pa = _mm256_loadu_si256(src.add(i - 1).cast());
+            let pb = _mm256_loadu_si256(src.add(i + 7).cast());
+            (_mm256_sub_epi32(a, pa), _mm256_sub_epi32(b, pb))
+        };
+        // A difference d fits one byte iff (d + 127) as u32 <= 254.
+        let fa = _mm256_cmpeq_epi32(_mm256_max_epu32(_mm256_add_epi32(da, bias), limit), limit);
+        let fb = _mm256_cmpeq_epi32(_mm256_max_epu32(_mm256_add_epi32(db, bias), limit), limit);
+        let fits = _mm256_movemask_epi8(_mm256_and_si256(fa, fb)) == -1;
+        if fits && o + 16 <= out.len() {
+            let p16 = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(da, db));
+            let p8 = _mm_packs_epi16(
+                _mm256_castsi256_si128(p16),
+                _mm256_extracti128_si256::<1>(p16),
+            );
+            // SAFETY: `o + 16 <= out.len()` was checked just above.
+            unsafe { _mm_storeu_si128(out.as_mut_ptr().add(o).cast(), p8) };
+            o += 16;
+        } else {
+            for j in i..i + 16 {
+                let d = i64::from(values[j].wrapping_sub(values[j - 1]));
+                o += crate::encode::write_token(out, o, d)?;
+            }
+        }
+        i += 16;
+    }
+    Some((i, o))
+}
