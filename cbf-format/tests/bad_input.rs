@@ -272,8 +272,19 @@ fn errors_carry_the_path() {
     ));
 }
 
+/// Proptest settings: `cases` cases, failures saved in `regressions/` beside this file.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("regressions"),
+        )),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(config(300))]
     #[test]
     fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..2000)) {
         if let Ok(file) = CbfFile::from_bytes(&data) {

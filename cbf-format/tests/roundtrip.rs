@@ -103,8 +103,19 @@ fn dims_and<T: Arbitrary + Clone + std::fmt::Debug + 'static>()
     })
 }
 
+/// Proptest settings: `cases` cases, failures saved in `regressions/` beside this file.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("regressions"),
+        )),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(config(48))]
     #[test] fn i8_roundtrip((d, v) in dims_and::<i8>()) { check(&d, v) }
     #[test] fn u8_roundtrip((d, v) in dims_and::<u8>()) { check(&d, v) }
     #[test] fn i16_roundtrip((d, v) in dims_and::<i16>()) { check(&d, v) }
