@@ -13,9 +13,10 @@
 //!
 //! ## Rejected pixels
 //! Pixels whose raw value is a dummy are not added; their index is recorded and
-//! [`Engine::finish`] removes their share of the frame-independent sums (count,
-//! normalization, normalization², dark).
+//! [`Engine::finish`] sums the frame-independent quantities (count, normalization,
+//! normalization², dark) of the bins they touch again without them.
 
+use super::sparse::Runs;
 use super::{DummyTest, Engine, ErrorModel, Kernel};
 use crate::Error;
 
@@ -133,7 +134,8 @@ impl IntReject {
     }
 }
 
-/// The rare path of a no-split integer pixel (value below 1): dummy or Poisson correction.
+/// The rare path of a no-split integer pixel (value below 1, or any value when the dummy range
+/// reaches 1 or above): dummy or Poisson correction.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn hist_low(
@@ -153,7 +155,7 @@ fn hist_low(
         rejected.push(p as u32);
     } else {
         h[b] = h[b].wrapping_add(v as i64);
-        corr[b] = corr[b].wrapping_add(1 - v as i64);
+        corr[b] = corr[b].wrapping_add((1 - v as i64).max(0));
     }
 }
 
@@ -178,6 +180,13 @@ fn hist16(
     let rejected = &mut acc.rejected;
     let n = px.len().min(idx.len());
     let (idx, px) = (&idx[..n], &px[..n]);
+    if rej.is_some_and(|r| r.lo as i64 + r.span as i64 >= 1) {
+        // Dummies among positive values (e.g. 65535): every pixel takes the checked path.
+        for (k, (&b, &v)) in idx.iter().zip(px).enumerate() {
+            hist_low(b as usize, v, first + k, trash, rej, h0, corr, rejected);
+        }
+        return;
+    }
     let mut k = 0;
     for (i, v) in idx.chunks_exact(2).zip(px.chunks_exact(2)) {
         let (b0, b1) = (i[0] as usize, i[1] as usize);
@@ -199,6 +208,48 @@ fn hist16(
             h0[b] = h0[b].wrapping_add(v as i64);
         } else {
             hist_low(b, v, first + n - 1, trash, rej, h0, corr, rejected);
+        }
+    }
+}
+
+/// Scatter of one block through the compact 1D layout.
+fn scatter_runs(
+    runs: &Runs,
+    pixels: &[i32],
+    first: usize,
+    rej: Option<IntReject>,
+    var: bool,
+    acc: &mut Accumulator,
+) {
+    let mut off = runs.offset_of(first);
+    let n = pixels.len();
+    let (start, len) = (&runs.start[first..first + n], &runs.len[first..first + n]);
+    let sums = &mut acc.sums_f;
+    for (k, ((&v, &s), &l)) in pixels.iter().zip(start).zip(len).enumerate() {
+        let (s, l) = (s as usize, l as usize);
+        if l == 0 {
+            continue;
+        }
+        let coefs = &runs.coefs[off..off + l];
+        off += l;
+        if rej.is_some_and(|r| r.rejects(v)) {
+            acc.rejected.push((first + k) as u32);
+            continue;
+        }
+        let Some(dst) = sums.get_mut(s..s + l) else {
+            continue;
+        };
+        let (vf, vv) = (v as f64, v.max(1) as f64);
+        if var {
+            for (d, &c) in dst.iter_mut().zip(coefs) {
+                let c = c as f64;
+                d[0] += c * vf;
+                d[1] += c * c * vv;
+            }
+        } else {
+            for (d, &c) in dst.iter_mut().zip(coefs) {
+                d[0] += c as f64 * vf;
+            }
         }
     }
 }
@@ -275,7 +326,7 @@ impl Engine {
                     let [h, _] = &mut acc.hist;
                     for (k, (&b, &v)) in idx.iter().zip(pixels).enumerate() {
                         let b = b as usize;
-                        if v >= 1 {
+                        if v >= 1 && !rej.is_some_and(|r| r.rejects(v)) {
                             if let Some(slot) = h.get_mut(b) {
                                 *slot = slot.wrapping_add(v as i64);
                             }
@@ -294,6 +345,18 @@ impl Engine {
                     }
                 }
             },
+            Kernel::Sparse(_) if self.runs.is_some() => {
+                if let Some(runs) = &self.runs {
+                    scatter_runs(
+                        runs,
+                        pixels,
+                        first_pixel,
+                        rej,
+                        self.error_model == ErrorModel::Poisson,
+                        acc,
+                    );
+                }
+            }
             Kernel::Sparse(csc) => {
                 let var = self.error_model == ErrorModel::Poisson;
                 let sums = &mut acc.sums_f;
@@ -432,35 +495,49 @@ impl Engine {
                 }
             }
         }
-        // Static sums minus the rejected pixels.
+        // Static sums; the bins that lost rejected pixels are summed again without them, in
+        // the same order (subtracting would cancel badly when most of a bin is rejected).
         let mut count = self.static_count.clone();
         let mut norm = self.static_norm.clone();
         let mut norm2 = self.static_norm2.clone();
         let mut dark = self.static_dark.clone();
         let mut entries = self.static_entries.clone();
-        let mut remove = |b: usize, c: f64, p: usize| {
-            let w = c * self.norm[p];
-            count[b] -= c;
-            norm[b] -= w;
-            norm2[b] -= w * w;
-            if let Some(d) = &self.dark {
-                dark[b] -= c * d[p] as f64;
+        if !acc.rejected.is_empty() {
+            let mut is_rejected = vec![0u64; self.n_pixels.div_ceil(64)];
+            let mut touched = vec![false; nb];
+            for &p in &acc.rejected {
+                let p = p as usize;
+                is_rejected[p / 64] |= 1 << (p % 64);
+                match &self.kernel {
+                    Kernel::Histogram(index) => {
+                        if let Some(b) = index.get(p, nb) {
+                            touched[b] = true;
+                        }
+                    }
+                    Kernel::Sparse(csc) => {
+                        for k in csc.ptr[p] as usize..csc.ptr[p + 1] as usize {
+                            touched[csc.bins[k] as usize] = true;
+                        }
+                    }
+                }
             }
-            entries[b] = entries[b].saturating_sub(1);
-        };
-        for &p in &acc.rejected {
-            let p = p as usize;
-            match &self.kernel {
-                Kernel::Histogram(index) => {
-                    if let Some(b) = index.get(p, nb) {
-                        remove(b, 1.0, p);
+            for b in (0..nb).filter(|&b| touched[b]) {
+                let (mut c_s, mut n_s, mut n2_s, mut d_s, mut e_s) = (0.0, 0.0, 0.0, 0.0, 0u32);
+                for (p, c) in self.csr.row(b) {
+                    if is_rejected[p / 64] & (1 << (p % 64)) != 0 {
+                        continue;
                     }
-                }
-                Kernel::Sparse(csc) => {
-                    for k in csc.ptr[p] as usize..csc.ptr[p + 1] as usize {
-                        remove(csc.bins[k] as usize, csc.coefs[k] as f64, p);
+                    let c = c as f64;
+                    let w = c * self.norm[p];
+                    c_s += c;
+                    n_s += w;
+                    n2_s += w * w;
+                    if let Some(d) = &self.dark {
+                        d_s += c * d[p] as f64;
                     }
+                    e_s += 1;
                 }
+                (count[b], norm[b], norm2[b], dark[b], entries[b]) = (c_s, n_s, n2_s, d_s, e_s);
             }
         }
         let with_var = self.error_model == ErrorModel::Poisson;

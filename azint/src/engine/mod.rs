@@ -14,7 +14,7 @@
 //! Normalization (flat × solid angle × polarization), its square, the pixel count and the dark
 //! current are summed per bin once, over the statically valid pixels. Per frame only the signal
 //! and the variance are accumulated; pixels rejected by `dummy`/`delta_dummy` are listed and
-//! their static contributions subtracted at [`Engine::finish`]. Frames can be fed in blocks of
+//! the static sums of their bins recomputed without them at [`Engine::finish`]. Frames can be fed in blocks of
 //! any size and order ([`Engine::add_block`]), which is what the fused decode → integrate path
 //! of the pipeline does.
 //!
@@ -47,7 +47,7 @@ use crate::Error;
 use crate::geometry::PixelMap;
 use binning::{Axis, MinMax, clip_azimuth};
 use rayon::prelude::*;
-use sparse::{Csc, Csr};
+use sparse::{Csc, Csr, Runs};
 use split::{FullScratch, Grid, PixelGeom};
 use std::f64::consts::PI;
 
@@ -213,6 +213,9 @@ pub struct Engine {
     radial: Vec<f64>,
     azimuthal: Option<Vec<f64>>,
     kernel: Kernel,
+    /// Compact copy of a 1D splitting matrix for the scatter, when every pixel's bins are
+    /// consecutive.
+    pub(crate) runs: Option<Runs>,
     csr: Csr,
     /// flat × solid angle × polarization per pixel; 0 where the pixel is statically invalid.
     norm: Vec<f64>,
@@ -548,6 +551,10 @@ impl Engine {
             Kernel::Sparse(csc)
         };
 
+        let runs = match &kernel {
+            Kernel::Sparse(csc) if !two_d => Runs::from_csc(csc),
+            _ => None,
+        };
         let mut radial = grid.radial.centres();
         let azimuthal = if two_d {
             grid.azimuth
@@ -568,6 +575,7 @@ impl Engine {
             azimuthal_bins: config.azimuthal_bins,
             radial,
             azimuthal,
+            runs,
             kernel,
             csr,
             norm,
