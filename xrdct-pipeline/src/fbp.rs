@@ -426,6 +426,45 @@ pub fn reconstruct(cube: &SinogramCube<'_>, opts: &FbpOptions) -> Result<Tomogra
     })
 }
 
+/// Geometry of [`filtered_projections`]' output, for a back-projection elsewhere (the GPU
+/// backend, `crate::gpu`): output side `n`, rotation axis pixel `radius`, padded length
+/// `diag` with `pad_before` samples before the data, stored positions `lo .. lo + len`,
+/// rotation axis `center` (translation index).
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+pub(crate) struct FilteredGeometry {
+    pub(crate) n: usize,
+    pub(crate) radius: usize,
+    pub(crate) diag: usize,
+    pub(crate) pad_before: usize,
+    pub(crate) center: f64,
+    pub(crate) lo: i64,
+    pub(crate) len: usize,
+}
+
+/// Stage 1 alone, for a back-projection elsewhere: `rotations × len × bins` filtered values.
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+pub(crate) fn filtered_projections(
+    cube: &SinogramCube<'_>,
+    opts: &FbpOptions,
+) -> Result<(Vec<f32>, FilteredGeometry), FbpError> {
+    let g = Geometry::new(cube.translations, opts.center)?;
+    let total = cube.bins.saturating_mul(g.n * g.n);
+    if total > MAX_OUTPUT_VALUES {
+        return Err(FbpError::TooLarge { bins: cube.bins, size: g.n, limit: MAX_OUTPUT_VALUES });
+    }
+    let fg = FilteredGeometry {
+        n: g.n,
+        radius: g.radius,
+        diag: g.diag,
+        pad_before: g.pad_before,
+        center: g.center,
+        lo: g.lo,
+        len: g.len,
+    };
+    Ok((filter_projections(cube, &g, opts.filter), fg))
+}
+
 /// Stage 1: filtered projections, `rotations × g.len × bins`.
 fn filter_projections(cube: &SinogramCube<'_>, g: &Geometry, filter: Filter) -> Vec<f32> {
     let p = g.fft_len;

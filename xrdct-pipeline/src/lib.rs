@@ -17,6 +17,7 @@ pub mod phantom;
 pub mod pool;
 pub mod preview;
 pub mod recon_io;
+pub mod reduce;
 pub mod scan;
 pub mod sinogram;
 pub mod synth;
