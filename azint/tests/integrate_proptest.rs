@@ -56,7 +56,7 @@ fn map(c: &Case) -> PixelMap {
                 pos(r + 1.0, q + 1.0),
                 pos(r, q + 1.0),
             ]);
-            mask.push(lcg(&mut st) % 17 == 0);
+            mask.push(lcg(&mut st).is_multiple_of(17));
             sa.push(0.8 + 0.2 * (lcg(&mut st) % 1000) as f64 / 1000.0);
         }
     }
