@@ -9,7 +9,8 @@
 //! the signal and variance sums and the list of pixels rejected as dummies.
 //! [`finish`] turns those into the same [`Pattern`] as [`Engine::finish`]: the
 //! frame-independent sums (count, normalization, normalization², dark) are the engine's own
-//! f64 sums, minus the rejected pixels' contributions in pixel order, exactly as on the CPU.
+//! f64 sums, those of the bins that lost rejected pixels summed again without them, exactly
+//! as on the CPU.
 //!
 //! # Accuracy against the CPU engine
 //! - No splitting: Σv and Σmax(v, 1) are exact 64-bit integers, so every accumulator and the
@@ -400,7 +401,7 @@ impl GpuIntegrator {
     /// submitted to the queue (so it reads what a decoder wrote there). Takes at most
     /// [`max_batch_frames`](Self::max_batch_frames) frames; [`Submitted::len`] says how many.
     pub fn submit(
-        &mut self,
+        &self,
         input: &wgpu::Buffer,
         first_element: u64,
         n_frames: usize,
@@ -804,7 +805,7 @@ impl Submitted {
 }
 
 /// The pattern of one frame from its GPU sums, as [`Engine::finish`] computes it:
-/// the engine's frame-independent sums minus the rejected pixels' shares (in pixel order),
+/// the engine's frame-independent sums, re-summed without the rejected pixels where any,
 /// `normalization_factor` (monitor) multiplying every normalization.
 pub fn finish(
     engine: &Engine,
@@ -826,6 +827,7 @@ pub fn finish(
         ));
     }
     let nf = normalization_factor;
+    let nb_px = engine.n_pixels();
     let (count0, norm0, norm20, dark0) = engine.static_sums();
     let (mut count, mut norm, mut norm2, mut dark) = (
         count0.to_vec(),
@@ -833,39 +835,54 @@ pub fn finish(
         norm20.to_vec(),
         dark0.to_vec(),
     );
-    let indptr = &engine.csr().indptr;
-    let mut entries: Vec<u32> = indptr.windows(2).map(|w| w[1] - w[0]).collect();
-    let pnorm = engine.normalization();
-    let pdark = engine.dark();
-    let mut remove = |b: usize, c: f64, p: usize| {
-        let w = c * pnorm[p];
-        count[b] -= c;
-        norm[b] -= w;
-        norm2[b] -= w * w;
-        if let Some(d) = pdark {
-            dark[b] -= c * f64::from(d[p]);
-        }
-        entries[b] = entries[b].saturating_sub(1);
-    };
-    for &p in rejected {
-        let p = p as usize;
-        if p >= engine.n_pixels() {
-            return Err(Error::Invalid(
-                "GPU reject list names a pixel past the frame",
-            ));
-        }
-        match (engine.bin_index(), engine.csc()) {
-            (Some(index), _) => {
-                if let Some(b) = index.get(p, nb) {
-                    remove(b, 1.0, p);
-                }
+    let csr = engine.csr();
+    let mut entries: Vec<u32> = csr.indptr.windows(2).map(|w| w[1] - w[0]).collect();
+    if !rejected.is_empty() {
+        // As the CPU engine: the bins that lost rejected pixels are summed again without
+        // them, in the same order.
+        let pnorm = engine.normalization();
+        let pdark = engine.dark();
+        let mut is_rejected = vec![0u64; nb_px.div_ceil(64)];
+        let mut touched = vec![false; nb];
+        for &p in rejected {
+            let p = p as usize;
+            if p >= nb_px {
+                return Err(Error::Invalid(
+                    "GPU reject list names a pixel past the frame",
+                ));
             }
-            (None, Some(csc)) => {
-                for k in csc.ptr[p] as usize..csc.ptr[p + 1] as usize {
-                    remove(csc.bins[k] as usize, f64::from(csc.coefs[k]), p);
+            is_rejected[p / 64] |= 1 << (p % 64);
+            match (engine.bin_index(), engine.csc()) {
+                (Some(index), _) => {
+                    if let Some(b) = index.get(p, nb) {
+                        touched[b] = true;
+                    }
                 }
+                (None, Some(csc)) => {
+                    for k in csc.ptr[p] as usize..csc.ptr[p + 1] as usize {
+                        touched[csc.bins[k] as usize] = true;
+                    }
+                }
+                (None, None) => {}
             }
-            (None, None) => {}
+        }
+        for b in (0..nb).filter(|&b| touched[b]) {
+            let (mut c_s, mut n_s, mut n2_s, mut d_s, mut e_s) = (0.0, 0.0, 0.0, 0.0, 0u32);
+            for (p, c) in csr.row(b) {
+                if is_rejected[p / 64] & (1 << (p % 64)) != 0 {
+                    continue;
+                }
+                let c = f64::from(c);
+                let w = c * pnorm[p];
+                c_s += c;
+                n_s += w;
+                n2_s += w * w;
+                if let Some(d) = pdark {
+                    d_s += c * f64::from(d[p]);
+                }
+                e_s += 1;
+            }
+            (count[b], norm[b], norm2[b], dark[b], entries[b]) = (c_s, n_s, n2_s, d_s, e_s);
         }
     }
     let with_var = engine.error_model() == ErrorModel::Poisson;
