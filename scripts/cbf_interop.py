@@ -9,7 +9,10 @@
 2. Frames written by fabio (several dtypes, with Pilatus header lines) are read by us through
    the `xrdct` binary: `xrdct decode --keep-type` must give fabio's pixels, and
    `xrdct info --json` its dims, element type, MD5 status and header values.
-3. The real CBF files (`$XRDCT_REAL_CBF_DIR`, else `../shared/data/real-cbf` beside the
+3. Frames written by pycbf (CBFlib) with x-CBF_PACKED and x-CBF_PACKED_V2, with and without
+   the "flat" and "uncorrelated_sections" flags, 8/16/32-bit elements, 3-D arrays: read by
+   `xrdct decode --keep-type` to identical pixels (no real file uses V2 or the flags).
+4. The real CBF files (`$XRDCT_REAL_CBF_DIR`, else `../shared/data/real-cbf` beside the
    repository; skipped with a message when absent): `xrdct info --json` must report the dims,
    element type and MD5 status of `expected.json`, and `xrdct decode --section N` the pixels
    (SHA-256 of the int32 little-endian array).
@@ -165,6 +168,38 @@ def fabio_frames(work_dir, xrdct):
         check(h["detector"] == header["Detector"], "header detector")
 
 
+def pycbf_packed_frames(work_dir, xrdct):
+    rng = np.random.default_rng(7)
+    variants = [
+        ("packed", pycbf.CBF_PACKED),
+        ("packed_v2", pycbf.CBF_PACKED_V2),
+        ("packed_flat", pycbf.CBF_PACKED | pycbf.CBF_FLAT_IMAGE),
+        ("packed_v2_flat", pycbf.CBF_PACKED_V2 | pycbf.CBF_FLAT_IMAGE),
+        ("packed_uncorrelated", pycbf.CBF_PACKED | pycbf.CBF_UNCORRELATED_SECTIONS),
+        ("packed_v2_uncorrelated", pycbf.CBF_PACKED_V2 | pycbf.CBF_UNCORRELATED_SECTIONS),
+    ]
+    for name, compression in variants:
+        for dtype in ("int32", "uint32", "int16", "uint16", "int8", "uint8"):
+            for dims in ((29, 17, 3), (2, 5, 4)):
+                info = np.iinfo(dtype)
+                a = rng.integers(0, 300, size=dims[::-1]).astype(dtype)
+                a.flat[::31] = info.max
+                a.flat[7::53] = info.min
+                path = os.path.join(work_dir, "pycbf_%s_%s_%dx%dx%d.cbf" % ((name, dtype) + dims))
+                h = pycbf.cbf_handle_struct()
+                h.new_datablock(b"pycbf_packed")
+                h.new_category(b"array_data")
+                h.new_column(b"data")
+                h.new_row()
+                h.set_integerarray_wdims_fs(compression, 1, a.tobytes(), a.dtype.itemsize, int(a.dtype.kind == "i"),
+                                            a.size, b"little_endian", dims[0], dims[1], dims[2], 0)
+                h.write_widefile(path.encode(), pycbf.CBF, pycbf.MIME_HEADERS | pycbf.MSG_DIGEST, 0)
+                raw = path + ".raw"
+                p = run([xrdct, "decode", path, "-o", raw, "--keep-type", "--verify-md5"])
+                ok = p.returncode == 0 and np.array_equal(np.fromfile(raw, dtype=a.dtype).reshape(a.shape), a)
+                check(ok, "%s %s %s: pixels identical" % (name, dtype, "x".join(map(str, dims))))
+
+
 def real_files(work_dir, xrdct):
     here = os.path.dirname(os.path.abspath(__file__))
     d = os.environ.get("XRDCT_REAL_CBF_DIR") or os.path.join(here, "..", "..", "shared", "data", "real-cbf")
@@ -206,6 +241,8 @@ def main():
     our_frames(frames_dir)
     print("== frames written by fabio, read by xrdct")
     fabio_frames(work_dir, xrdct)
+    print("== packed frames written by pycbf (CBFlib), read by xrdct")
+    pycbf_packed_frames(work_dir, xrdct)
     print("== real CBF files, read by xrdct, against expected.json")
     real_files(work_dir, xrdct)
     if FAILURES:
