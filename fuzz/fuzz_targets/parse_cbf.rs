@@ -23,23 +23,36 @@ fn replace(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
 fn templates() -> &'static [Vec<u8>] {
     static T: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     T.get_or_init(|| {
-        let header = Header { wavelength: Some(1.0), beam_xy: Some([3.5, 2.0]), ..Header::default() };
-        let pixels: Vec<i32> = (0..96).map(|i| (i * 7919) % 300 - 5 + if i % 17 == 0 { 70_000 } else { 0 }).collect();
-        let mini = MiniCbfWriter::new(&header).write(&[12, 8], &pixels).expect("valid dims");
+        let header = Header {
+            wavelength: Some(1.0),
+            beam_xy: Some([3.5, 2.0]),
+            ..Header::default()
+        };
+        let pixels: Vec<i32> = (0..96)
+            .map(|i| (i * 7919) % 300 - 5 + if i % 17 == 0 { 70_000 } else { 0 })
+            .collect();
+        let mini = MiniCbfWriter::new(&header)
+            .write(&[12, 8], &pixels)
+            .expect("valid dims");
         let packed = replace(&mini, "x-CBF_BYTE_OFFSET", "x-CBF_PACKED");
         let packed_v2 = replace(&mini, "x-CBF_BYTE_OFFSET", "x-CBF_PACKED_V2\"; \"flat");
         let small: Vec<u16> = (0..24).map(|i| i * 2731).collect();
         let signed: Vec<i16> = (0..24).map(|i| (i * 4099) as i16).collect();
         let mut w = ImgCifWriter::new("fuzz");
         w.header("PILATUS_1.2", &header);
-        w.add_array(&[6, 4], &small, WriteCompression::None).expect("valid dims");
-        w.add_array(&[4, 3, 2], &signed, WriteCompression::ByteOffset).expect("valid dims");
+        w.add_array(&[6, 4], &small, WriteCompression::None)
+            .expect("valid dims");
+        w.add_array(&[4, 3, 2], &signed, WriteCompression::ByteOffset)
+            .expect("valid dims");
         vec![mini, packed, packed_v2, w.to_bytes()]
     })
 }
 
 fn exercise(bytes: &[u8]) {
-    let opts = ReadOptions::new().verify_md5(true).max_elements(1 << 16).max_bytes(1 << 22);
+    let opts = ReadOptions::new()
+        .verify_md5(true)
+        .max_elements(1 << 16)
+        .max_bytes(1 << 22);
     let _ = CbfFile::is_complete(bytes);
     let Ok(file) = CbfFile::from_bytes_with(bytes, &opts) else {
         return;
