@@ -146,8 +146,8 @@ def corner_reference(ai, rows_cols, space, chi_at_pi):
     order (i,j), (i+1,j), (i+1,j+1), (i,j+1).
 
     pyFAI's corner_array stores float32 (its `_geometry.calc_rad_azim` returns float32), so
-    the f64 reference is pyFAI's centre formula (calc_pos_zyx + the unit's equation, the
-    path of center_array) evaluated at the corner nodes: a corner node k is the centre
+    the f64 reference is pyFAI's centre formula (calc_pos_zyx + the unit's equation, numexpr when
+    available, the path of center_array) evaluated at the corner nodes: a corner node k is the centre
     coordinate k - 0.5, which the detector maps back to k (orientation included)."""
     i, j = rows_cols
     d1 = np.stack([i, i + 1, i + 1, i], axis=-1).astype(np.float64) - 0.5
@@ -155,13 +155,9 @@ def corner_reference(ai, rows_cols, space, chi_at_pi):
     z, y, x = ai.calc_pos_zyx(d0=None, d1=d1, d2=d2, corners=False)
     z, y, x = (np.asarray(a, dtype=np.float64) for a in (z, y, x))
     assert z.dtype == np.float64
-    if space == "2th":
-        rad = pyFAI.units.eq_2th(x, y, z)
-    elif space == "q":
-        rad = pyFAI.units.eq_q(x, y, z, ai.wavelength)
-    else:
-        rad = pyFAI.units.eq_r(x, y, z)
-    chi = np.arctan2(y, x)
+    internal = {"2th": "2th_rad", "q": "q_nm^-1", "r": "r_m"}[space]
+    rad = pyFAI.units.to_unit(internal).equation(x, y, z, ai.wavelength)
+    chi = pyFAI.units.to_unit("chi_rad").equation(x, y, z, ai.wavelength)
     if not chi_at_pi:
         chi = np.mod(chi, 2 * np.pi)
     return np.stack([rad, chi], axis=-1)

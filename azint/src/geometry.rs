@@ -8,7 +8,7 @@
 //! left-handed, rot3 right-handed), and
 //!
 //! * 2θ = atan2(√(t1² + t2²), t3), χ = atan2(t1, t2) (in (−π, π], or [0, 2π) on request),
-//! * q = 4·10⁻⁹ π sin(2θ/2) / λ in nm⁻¹, r = √(t1² + t2²) in metres,
+//! * q = 4·10⁻⁹ π / λ · sin(2θ/2) in nm⁻¹, r = √(t1² + t2²) in metres,
 //! * solid angle = cos³α with cos α = dist / √(dist² + p1² + p2²) (relative to the PONI),
 //! * polarization = ½ (1 + cos²2θ − P cos(2(χ + offset)) (1 − cos²2θ)).
 //!
@@ -111,8 +111,23 @@ pub struct Geometry {
     rot2: f64,
     rot3: f64,
     wavelength: Option<f64>,
-    /// R3·R2·R1, row-major.
-    rotation: [[f64; 3]; 3],
+    /// R3·R2·R1, as sines, cosines and expanded coefficients.
+    rotation: Rotation,
+}
+
+/// The rotation R3·R2·R1 in the factored form pyFAI evaluates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rotation {
+    c1: f64,
+    c2: f64,
+    c3: f64,
+    s1: f64,
+    s2: f64,
+    s3: f64,
+    t1_p2: f64,
+    t1_l: f64,
+    t2_p2: f64,
+    t2_l: f64,
 }
 
 /// A pixel's position: lab coordinates and detector-plane offsets from the PONI.
@@ -176,12 +191,21 @@ impl Geometry {
         let (s2, c2) = rot[1].sin_cos();
         let (s3, c3) = rot[2].sin_cos();
         // R3·R2·R1 with R1 = [[1,0,0],[0,c1,s1],[0,-s1,c1]], R2 = [[c2,0,-s2],[0,1,0],[s2,0,c2]],
-        // R3 = [[c3,-s3,0],[s3,c3,0],[0,0,1]] (pyFAI's `rotation_matrix`).
-        let rotation = [
-            [c2 * c3, c3 * s1 * s2 - c1 * s3, -c1 * c3 * s2 - s1 * s3],
-            [c2 * s3, c1 * c3 + s1 * s2 * s3, c3 * s1 - c1 * s2 * s3],
-            [s2, -c2 * s1, c1 * c2],
-        ];
+        // R3 = [[c3,-s3,0],[s3,c3,0],[0,0,1]] (pyFAI's `rotation_matrix`), expanded and
+        // evaluated in the order of pyFAI's compiled geometry (see `position`) so that most
+        // values come out bit-identical to pyFAI's.
+        let rotation = Rotation {
+            c1,
+            c2,
+            c3,
+            s1,
+            s2,
+            s3,
+            t1_p2: c3 * s1 * s2 - c1 * s3,
+            t1_l: c1 * c3 * s2 + s1 * s3,
+            t2_p2: c1 * c3 + s1 * s2 * s3,
+            t2_l: -(c3 * s1) + c1 * s2 * s3,
+        };
         Ok(Geometry {
             detector,
             shape,
@@ -233,11 +257,11 @@ impl Geometry {
         let p1 = self.detector.pixel1() * d1 - self.poni1;
         let p2 = self.detector.pixel2() * d2 - self.poni2;
         let l = self.dist;
-        let m = &self.rotation;
+        let r = &self.rotation;
         Position {
-            t1: m[0][0] * p1 + m[0][1] * p2 + m[0][2] * l,
-            t2: m[1][0] * p1 + m[1][1] * p2 + m[1][2] * l,
-            t3: m[2][0] * p1 + m[2][1] * p2 + m[2][2] * l,
+            t1: p1 * r.c2 * r.c3 + p2 * r.t1_p2 - l * r.t1_l,
+            t2: p1 * r.c2 * r.s3 + p2 * r.t2_p2 - l * r.t2_l,
+            t3: p1 * r.s2 - p2 * r.c2 * r.s1 + l * r.c1 * r.c2,
             p1,
             p2,
         }
@@ -254,19 +278,23 @@ impl Geometry {
         }
     }
 
-    /// Internal radial value (scale 1) of a position.
+    /// Internal radial value (scale 1) of a position, given its χ and, when the space needs
+    /// it, its 2θ.
     #[inline]
-    fn internal(&self, space: Space, pos: &Position, chi_disc: ChiDiscontinuity) -> f64 {
+    fn internal(&self, space: Space, pos: &Position, tth: f64, chi: f64) -> f64 {
         match space {
-            Space::TwoTheta => two_theta(pos),
-            Space::Q => {
-                // Checked by the caller: q units need the wavelength.
-                let wl = self.wavelength.unwrap_or(f64::NAN);
-                4.0e-9 * PI * (two_theta(pos) / 2.0).sin() / wl
-            }
+            Space::TwoTheta => tth,
+            // pyFAI's numexpr formula `4.0e-9*π/λ*sin(0.5*2θ)`, in its order; `q_factor` is
+            // NaN only when there is no wavelength, which `pixel_map` rejects for q units.
+            Space::Q => self.q_factor() * (0.5 * tth).sin(),
             Space::R => (pos.t2 * pos.t2 + pos.t1 * pos.t1).sqrt(),
-            Space::Chi => chi(pos, chi_disc),
+            Space::Chi => chi,
         }
+    }
+
+    #[inline]
+    fn q_factor(&self) -> f64 {
+        4.0e-9 * PI / self.wavelength.unwrap_or(f64::NAN)
     }
 
     /// Builds the per-pixel arrays for `unit` (see [`PixelMap`]).
@@ -322,6 +350,7 @@ impl Geometry {
         let pol_width = if pol.is_some() { cols } else { 1 };
         let mut pol_buf = vec![0.0; rows * pol_width];
         let want_sa = options.solid_angle;
+        let need_tth = matches!(space, Space::TwoTheta | Space::Q) || pol.is_some();
 
         radial
             .par_chunks_mut(cols)
@@ -334,14 +363,15 @@ impl Geometry {
                 for j in 0..cols {
                     let d2 = Self::remap(j, cols, flip_c, true);
                     let pos = self.position(d1, d2);
-                    rad[j] = self.internal(space, &pos, disc) * scale;
                     let c = chi(&pos, disc);
+                    let tth = if need_tth { two_theta(&pos) } else { 0.0 };
+                    rad[j] = self.internal(space, &pos, tth, c) * scale;
                     azi[j] = c;
                     if want_sa {
                         sa[j] = solid_angle_of(self.dist, &pos);
                     }
                     if let Some(p) = pol {
-                        pol_row[j] = polarization_of(two_theta(&pos), c, p);
+                        pol_row[j] = polarization_of(tth, c, p);
                     }
                 }
             });
@@ -377,27 +407,27 @@ impl Geometry {
         let orient = self.detector.orientation();
         let (flip_r, flip_c) = (orient.flips_rows(), orient.flips_cols());
         let gcols = cols + 1;
+        let need_tth = matches!(space, Space::TwoTheta | Space::Q);
         let mut grid = vec![[0.0f64; 2]; (rows + 1) * gcols];
         grid.par_chunks_mut(gcols).enumerate().for_each(|(k, row)| {
             let d1 = Self::remap(k, rows, flip_r, false);
             for (l, g) in row.iter_mut().enumerate() {
                 let d2 = Self::remap(l, cols, flip_c, false);
                 let pos = self.position(d1, d2);
-                *g = [
-                    round(self.internal(space, &pos, disc)) * scale,
-                    round(chi(&pos, disc)),
-                ];
+                let c = chi(&pos, disc);
+                let tth = if need_tth { two_theta(&pos) } else { 0.0 };
+                *g = [round(self.internal(space, &pos, tth, c)) * scale, round(c)];
             }
         });
-        let mut out = vec![[[0.0f64; 2]; 4]; rows * cols];
-        out.par_chunks_mut(cols).enumerate().for_each(|(i, row)| {
-            let top = &grid[i * gcols..(i + 1) * gcols];
-            let bottom = &grid[(i + 1) * gcols..(i + 2) * gcols];
-            for (j, c) in row.iter_mut().enumerate() {
-                *c = [top[j], bottom[j], bottom[j + 1], top[j + 1]];
-            }
-        });
-        out
+        (0..rows * cols)
+            .into_par_iter()
+            .map(|k| {
+                let (i, j) = (k / cols, k % cols);
+                let top = i * gcols + j;
+                let bottom = top + gcols;
+                [grid[top], grid[bottom], grid[bottom + 1], grid[top + 1]]
+            })
+            .collect()
     }
 }
 
@@ -417,7 +447,7 @@ fn chi(pos: &Position, disc: ChiDiscontinuity) -> f64 {
 
 #[inline]
 fn solid_angle_of(dist: f64, pos: &Position) -> f64 {
-    let cosa = dist / (dist * dist + (pos.p1 * pos.p1 + pos.p2 * pos.p2)).sqrt();
+    let cosa = dist / (pos.p1 * pos.p1 + pos.p2 * pos.p2 + dist * dist).sqrt();
     cosa.powf(3.0)
 }
 
