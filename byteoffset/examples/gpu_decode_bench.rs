@@ -128,7 +128,7 @@ mod bench {
                 )
             })
             .collect();
-        let mut run = |reps: usize| {
+        let run = |reps: usize| {
             let t = Instant::now();
             for r in 0..reps {
                 let (buf, ready) = &staging[r % 2];

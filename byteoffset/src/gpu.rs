@@ -875,50 +875,17 @@ impl DecodedBatch<'_> {
 }
 
 /// Copies the streams into the mapped staging range, each at a multiple of 16 bytes with
-/// zero padding, on several threads for large batches (one core cannot fill a PCIe link).
-fn fill_staging(view: wgpu::WriteOnly<'_, [u8]>, frames: &[FrameInput<'_>]) {
-    const PIECE: usize = 4 << 20;
-    let mut pieces: Vec<(wgpu::WriteOnly<'_, [u8]>, &[u8])> = Vec::new();
-    let mut rest = view;
+/// zero padding. (One thread: wgpu's write-only views of mapped memory are not `Send`.)
+fn fill_staging(mut view: wgpu::WriteOnly<'_, [u8]>, frames: &[FrameInput<'_>]) {
     let zeros = [0u8; 16];
+    let mut at = 0;
     for f in frames {
-        let mut src = f.stream;
-        while !src.is_empty() {
-            let k = src.len().min(PIECE);
-            let (head, tail) = rest.split_at(k);
-            pieces.push((head, &src[..k]));
-            rest = tail;
-            src = &src[k..];
-        }
-        let pad = f.stream.len().next_multiple_of(16) - f.stream.len();
-        let (head, tail) = rest.split_at(pad);
-        pieces.push((head, &zeros[..pad]));
-        rest = tail;
+        let end = at + f.stream.len();
+        view.slice(at..end).copy_from_slice(f.stream);
+        let pad = end.next_multiple_of(16) - end;
+        view.slice(end..end + pad).copy_from_slice(&zeros[..pad]);
+        at = end + pad;
     }
-    let total: usize = frames.iter().map(|f| f.stream.len()).sum();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
-        .min(total / PIECE + 1);
-    if threads <= 1 {
-        for (mut dst, src) in pieces {
-            dst.copy_from_slice(src);
-        }
-        return;
-    }
-    let mut shares: Vec<Vec<_>> = (0..threads).map(|_| Vec::new()).collect();
-    for (i, p) in pieces.into_iter().enumerate() {
-        shares[i % threads].push(p);
-    }
-    std::thread::scope(|s| {
-        for share in shares {
-            s.spawn(move || {
-                for (mut dst, src) in share {
-                    dst.copy_from_slice(src);
-                }
-            });
-        }
-    });
 }
 
 /// The reference decoder's verdict on a frame, from its status words.

@@ -49,7 +49,9 @@ fn check(streams: &[(Vec<u8>, usize)]) {
                 }
                 Err(byteoffset::Error::TrailingBytes { offset, .. }) => {
                     assert!(st.tokens as usize > *n || st.final_state != 0);
-                    assert_eq!(st.end_of_expected as usize, offset);
+                    if *n > 0 {
+                        assert_eq!(st.end_of_expected as usize, offset);
+                    }
                 }
                 Err(e) => panic!("unexpected reference error {e:?}"),
             }
