@@ -299,6 +299,41 @@ Wavelength: 7.3e-11
 }
 
 
+MASK_SHAPE = (7, 5)
+
+
+def mask_pattern():
+    """Values of the small mask images: v[i, j] = (7 (5 i + j)) mod 4 (non-zero = masked)."""
+    i, j = np.indices(MASK_SHAPE)
+    return (7 * (5 * i + j)) % 4
+
+
+def write_masks(outdir):
+    """Small mask images in every format the pipeline reads, written by fabio and tifffile."""
+    import fabio
+    import tifffile
+    d = os.path.join(outdir, "masks")
+    os.makedirs(d, exist_ok=True)
+    v = mask_pattern()
+    fabio.edfimage.EdfImage(data=v.astype(np.uint8)).write(os.path.join(d, "u8.edf"))
+    fabio.edfimage.EdfImage(data=v.astype(np.float32)).write(os.path.join(d, "f32.edf"))
+    # A big-endian EDF, written by hand (fabio writes the machine's order).
+    header = ("{\nHeaderID = EH:000001:000000:000000 ;\nImage = 1 ;\nByteOrder = HighByteFirst ;\n"
+              f"DataType = SignedInteger ;\nDim_1 = {MASK_SHAPE[1]} ;\nDim_2 = {MASK_SHAPE[0]} ;\n"
+              f"Size = {v.size * 4} ;\n")
+    header = header + " " * (510 - len(header)) + "}\n"
+    with open(os.path.join(d, "i32_be.edf"), "wb") as f:
+        f.write(header.encode() + v.astype(">i4").tobytes())
+    fabio.tifimage.TifImage(data=v.astype(np.uint16)).write(os.path.join(d, "u16_fabio.tif"))
+    tifffile.imwrite(os.path.join(d, "u8.tif"), v.astype(np.uint8))
+    tifffile.imwrite(os.path.join(d, "i32_strips.tif"), v.astype(np.int32), rowsperstrip=2)
+    tifffile.imwrite(os.path.join(d, "f32_be.tif"), v.astype(np.float32), byteorder=">")
+    np.save(os.path.join(d, "bool.npy"), v != 0)
+    np.save(os.path.join(d, "f64.npy"), v.astype(np.float64))
+    fabio.cbfimage.CbfImage(data=v.astype(np.int32)).write(os.path.join(d, "i32.cbf"))
+    v.astype("<u2").tofile(os.path.join(d, "u16.raw"))
+
+
 def poni_reading(path):
     ai = pyFAI.load(path)
     det = ai.detector
@@ -381,6 +416,11 @@ def main():
             f.write(text)
         readings[name] = poni_reading(path)
     manifest["poni"] = readings
+
+    # Small mask images of every format (inputs of the pipeline's mask reader tests).
+    write_masks(outdir)
+    manifest["mask_files"] = {"shape": list(MASK_SHAPE),
+                              "values": "(7 * (5 * i + j)) % 4, non-zero = masked"}
 
     # Detector masks.
     manifest["masks"] = {m: mask_checksum(detector_factory(m).mask) for m in MODELS}
