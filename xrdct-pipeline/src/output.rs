@@ -459,17 +459,6 @@ impl NexusWriter {
         let h = H5(&part);
         let file = hdf5::File::open_rw(&part).map_err(h.e())?;
         let data = file.group("entry/integrated").map_err(h.e())?;
-        let radial: Vec<f64> = data
-            .dataset("radial")
-            .and_then(|d| d.read_raw())
-            .map_err(h.e())?;
-        if radial != info.radial {
-            return Err(OutputError::Resume(format!(
-                "radial bins differ ({} stored, {} now)",
-                radial.len(),
-                info.radial.len()
-            )));
-        }
         let stored_poni: String = file
             .dataset("entry/process/geometry/data")
             .and_then(|d| d.read_scalar::<VarLenUnicode>())
@@ -497,6 +486,17 @@ impl NexusWriter {
                         .map_or("none".into(), Value::to_string)
                 )));
             }
+        }
+        let radial: Vec<f64> = data
+            .dataset("radial")
+            .and_then(|d| d.read_raw())
+            .map_err(h.e())?;
+        if radial != info.radial {
+            return Err(OutputError::Resume(format!(
+                "radial bin centres differ ({} stored, {} now)",
+                radial.len(),
+                info.radial.len()
+            )));
         }
         let open = |n: &str| data.dataset(n).map_err(h.e());
         let (intensity, sigma, frame_ok, frame_source) = (
@@ -706,8 +706,15 @@ impl NexusWriter {
             file,
             part_path,
             final_path,
+            intensity,
+            sigma,
+            acc,
+            frame_ok,
+            frame_source,
             ..
         } = self;
+        // Close every dataset first: the file closes (and its lock goes) only with them.
+        drop((intensity, sigma, acc, frame_ok, frame_source));
         file.close().map_err(|source| OutputError::Hdf5 {
             path: part_path.clone(),
             source,
