@@ -109,14 +109,16 @@ pub(crate) const RUN_STRIDE: usize = 256;
 /// Compact per-pixel layout of a matrix whose pixels each cover consecutive bins (1D
 /// splitting): first bin (`u16`), number of bins (`u8`) and the coefficients; the offset of a
 /// pixel's coefficients is the sampled offset of its group of [`RUN_STRIDE`] pixels plus the
-/// lengths before it. 3 + 4·n bytes per pixel instead of 4 + 8·n for the CSC, which is what
-/// the scatter streams from memory for every frame.
+/// lengths before it. Pixels with at most 4 bins (nearly all) also have their coefficients
+/// zero-padded to 4 (`coefs4`), so the scatter runs without a data-dependent inner loop.
 #[derive(Clone, Debug)]
 pub(crate) struct Runs {
     pub start: Vec<u16>,
     pub len: Vec<u8>,
     pub offset: Vec<u32>,
     pub coefs: Vec<f32>,
+    /// The coefficients of pixels with at most 4 bins, zero-padded to 4.
+    pub coefs4: Vec<[f32; 4]>,
 }
 
 impl Runs {
@@ -142,11 +144,22 @@ impl Runs {
             start.push(first as u16);
             len.push((b - a) as u8);
         }
+        let coefs4 = (0..n)
+            .map(|p| {
+                let (a, b) = (csc.ptr[p] as usize, csc.ptr[p + 1] as usize);
+                let mut c = [0.0f32; 4];
+                if b - a <= 4 {
+                    c[..b - a].copy_from_slice(&csc.coefs[a..b]);
+                }
+                c
+            })
+            .collect();
         Some(Runs {
             start,
             len,
             offset,
             coefs: csc.coefs.clone(),
+            coefs4,
         })
     }
 
