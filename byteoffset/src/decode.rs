@@ -169,6 +169,12 @@ impl sealed::Sealed for f32 {}
 impl Output for f32 {
     const NAME: &'static str = "f32";
     fn decode_on(path: Path, input: &[u8], out: &mut [Self]) -> Result<(), Error> {
+        if out.len() > input.len() {
+            return Err(short_stream_error(input, out.len()));
+        }
+        if let Some(r) = simd::decode_f32(path, input, out) {
+            return check_end(input, r?, out.len());
+        }
         decode_converting(path, input, out, |_, src, dst| {
             for (d, &s) in dst.iter_mut().zip(src) {
                 *d = s as f32;

@@ -203,3 +203,44 @@ pub(crate) fn encode_i32(path: Path, values: &[i32], out: &mut [u8]) -> Option<u
     }
     Some(o)
 }
+
+/// Decodes into `f32` lanes (the 32-bit decode converted) when `path` has an in-register
+/// conversion (AVX2); `None` when it has not (the caller converts through a 32-bit buffer).
+/// Errors as [`decode_resume`], with counts for the whole of `out`.
+pub(crate) fn decode_f32(
+    path: Path,
+    input: &[u8],
+    out: &mut [f32],
+) -> Option<Result<usize, Error>> {
+    #[cfg(target_arch = "x86_64")]
+    if path == Path::Avx2 && path.is_available() {
+        // SAFETY: `is_available` checked AVX2.
+        let progress = unsafe { x86_64::decode_avx2(input, 0, 0, out) };
+        let (mut pos, mut prev, mut done) = (progress.pos, progress.prev, progress.written);
+        let mut tmp = [0i32; 256];
+        while done < out.len() {
+            let m = (out.len() - done).min(tmp.len());
+            let r = scalar::decode_resume(input, pos, prev, &mut tmp[..m]);
+            (pos, prev) = match r {
+                Ok(state) => state,
+                Err(Error::TooFewElements {
+                    offset, decoded, ..
+                }) => {
+                    return Some(Err(Error::TooFewElements {
+                        offset,
+                        decoded: decoded + done,
+                        expected: out.len(),
+                    }));
+                }
+                Err(e) => return Some(Err(e)),
+            };
+            for (d, &v) in out[done..done + m].iter_mut().zip(&tmp[..m]) {
+                *d = v as f32;
+            }
+            done += m;
+        }
+        return Some(Ok(pos));
+    }
+    let _ = (path, input, out);
+    None
+}

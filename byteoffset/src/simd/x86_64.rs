@@ -52,14 +52,49 @@ pub(crate) fn avx512_available() -> bool {
         && is_x86_feature_detected!("avx512vl")
 }
 
+/// A 32-bit output lane of the AVX2 decoder: `i32` as decoded, or `f32` converted in register.
+pub(crate) trait Lane: Copy {
+    /// Stores eight decoded values.
+    ///
+    /// # Safety
+    /// AVX2 must be available and `dst` writable for 8 lanes.
+    unsafe fn store8(dst: *mut Self, v: __m256i);
+    /// Converts one decoded value.
+    fn from_i32(v: i32) -> Self;
+}
+
+impl Lane for i32 {
+    #[inline(always)]
+    unsafe fn store8(dst: *mut Self, v: __m256i) {
+        // SAFETY: the caller guarantees AVX2 and 8 writable lanes; unaligned store.
+        unsafe { _mm256_storeu_si256(dst.cast(), v) }
+    }
+    #[inline(always)]
+    fn from_i32(v: i32) -> Self {
+        v
+    }
+}
+
+impl Lane for f32 {
+    #[inline(always)]
+    unsafe fn store8(dst: *mut Self, v: __m256i) {
+        // SAFETY: the caller guarantees AVX2 and 8 writable lanes; unaligned store.
+        unsafe { _mm256_storeu_ps(dst, _mm256_cvtepi32_ps(v)) }
+    }
+    #[inline(always)]
+    fn from_i32(v: i32) -> Self {
+        v as f32
+    }
+}
+
 /// In-register step of AVX2: 16 sign-extended 1-byte deltas at `src` become 16 running values
 /// stored at `dst`, offset by `base` (a broadcast value). Returns the new base.
 ///
 /// # Safety
 /// AVX2 must be available; `src` must be readable for 16 bytes and `dst` writable for 16
-/// `i32`.
+/// lanes.
 #[inline(always)]
-unsafe fn avx2_block16(src: *const u8, dst: *mut i32, base: __m256i) -> __m256i {
+unsafe fn avx2_block16<L: Lane>(src: *const u8, dst: *mut L, base: __m256i) -> __m256i {
     // SAFETY: the caller guarantees AVX2 and that `src`/`dst` are valid for the sizes above;
     // unaligned load/store intrinsics have no alignment requirement.
     unsafe {
@@ -79,8 +114,8 @@ unsafe fn avx2_block16(src: *const u8, dst: *mut i32, base: __m256i) -> __m256i 
         let last = _mm256_set1_epi32(7);
         let hi = _mm256_add_epi32(hi, _mm256_permutevar8x32_epi32(lo, last));
         let total = _mm256_permutevar8x32_epi32(hi, last);
-        _mm256_storeu_si256(dst.cast(), _mm256_add_epi32(lo, base));
-        _mm256_storeu_si256(dst.add(8).cast(), _mm256_add_epi32(hi, base));
+        L::store8(dst, _mm256_add_epi32(lo, base));
+        L::store8(dst.add(8), _mm256_add_epi32(hi, base));
         _mm256_add_epi32(base, total)
     }
 }
@@ -90,11 +125,11 @@ unsafe fn avx2_block16(src: *const u8, dst: *mut i32, base: __m256i) -> __m256i 
 /// # Safety
 /// AVX2 must be available.
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn decode_avx2(
+pub(crate) unsafe fn decode_avx2<L: Lane>(
     input: &[u8],
     mut pos: usize,
     prev: i32,
-    out: &mut [i32],
+    out: &mut [L],
 ) -> Progress {
     let len = input.len();
     let n = out.len();
@@ -125,10 +160,15 @@ pub(crate) unsafe fn decode_avx2(
                 continue;
             }
             let mut p = if k > 0 {
-                avx2_block16(src.add(pos), dst.add(written), base);
+                // Decode the block into a scratch buffer, keep its first k values.
+                let mut tmp = [0i32; 16];
+                avx2_block16(src.add(pos), tmp.as_mut_ptr(), base);
+                for (j, &v) in tmp[..k].iter().enumerate() {
+                    *dst.add(written + j) = L::from_i32(v);
+                }
                 pos += k;
                 written += k;
-                *dst.add(written - 1)
+                tmp[k - 1]
             } else {
                 _mm_cvtsi128_si32(_mm256_castsi256_si128(base))
             };
@@ -136,7 +176,7 @@ pub(crate) unsafe fn decode_avx2(
             while pos + 32 <= len && written + 32 <= n && *src.add(pos) == 0x80 {
                 let (d, l) = escape_token(input, pos);
                 p = p.wrapping_add(d);
-                *dst.add(written) = p;
+                *dst.add(written) = L::from_i32(p);
                 pos += l;
                 written += 1;
             }
