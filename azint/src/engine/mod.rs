@@ -25,6 +25,10 @@
 //! by the splitting coefficient `c` (`c·signal`, `c²·variance`, `c·norm`, `(c·norm)²`).
 //! Empty bins (no valid pixel) hold 0, pyFAI's default `empty`.
 //!
+//! pyFAI's splitting engines work on float32 pixel corners; build the [`PixelMap`] with
+//! `PixelMapOptions::corners_f32` to get its bin ranges (and so its bin centres) to the last
+//! digit with bounding-box and full splitting.
+//!
 //! ```no_run
 //! # fn main() -> Result<(), azint::Error> {
 //! # let map: azint::geometry::PixelMap = unimplemented!();
