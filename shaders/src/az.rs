@@ -72,8 +72,9 @@ pub struct AzParams {
     pub reject_cap: u32,
     /// 1: accumulate the Poisson variance.
     pub poisson: u32,
-    /// Padding (keeps the struct 64 bytes).
-    pub _pad0: u32,
+    /// Always 0: the shaders XOR float bits with it so that the compiler cannot reassociate
+    /// the compensated sums (keeps the struct 64 bytes).
+    pub zero: u32,
     /// Padding.
     pub _pad1: u32,
 }
@@ -173,7 +174,7 @@ mod tests {
             ("rej_span", offset_of!(AzParams, rej_span)),
             ("reject_cap", offset_of!(AzParams, reject_cap)),
             ("poisson", offset_of!(AzParams, poisson)),
-            ("_pad0", offset_of!(AzParams, _pad0)),
+            ("zero", offset_of!(AzParams, zero)),
             ("_pad1", offset_of!(AzParams, _pad1)),
         ];
         assert_eq!(members.len(), expected.len());

@@ -16,11 +16,20 @@
 
 var<workgroup> red: array<vec4<f32>, 64>; // CSR_WG
 
-// (s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth's TwoSum).
+// `x`, through an operation the compiler cannot see through (`params.zero` is 0): shader
+// compilers may reassociate float arithmetic (Mesa's NIR does, for values not marked
+// exact), which would cancel TwoSum's error term to 0.
+fn opaque(x: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(x) ^ params.zero);
+}
+
+// (s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth's TwoSum), every intermediate
+// made opaque so that no algebraic rewrite applies.
 fn two_sum(a: f32, b: f32) -> vec2<f32> {
-    let s = a + b;
-    let bb = s - a;
-    let e = (a - (s - bb)) + (b - bb);
+    let s = opaque(a + b);
+    let bb = opaque(s - a);
+    let sa = opaque(s - bb);
+    let e = (a - sa) + (b - bb);
     return vec2<f32>(s, e);
 }
 
@@ -53,9 +62,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             continue;
         }
         let c = coefs[k];
-        s = add_pair(s, vec2<f32>(c * f32(v), 0.0));
+        s = add_pair(s, vec2<f32>(opaque(c * f32(v)), 0.0));
         if (params.poisson != 0u) {
-            vs = add_pair(vs, vec2<f32>(c * c * f32(max(v, 1)), 0.0));
+            vs = add_pair(vs, vec2<f32>(opaque(c * c * f32(max(v, 1))), 0.0));
         }
     }
     red[lid] = vec4<f32>(s, vs);

@@ -24,7 +24,7 @@ struct AzParams {
     rej_span: u32,
     reject_cap: u32,  // rejected pixels listed per frame (the list holds 1 + cap words)
     poisson: u32,     // 1: accumulate the Poisson variance max(v, 1)
-    _pad0: u32,
+    zero: u32,        // always 0: see `opaque` in integrate_csr.wgsl
     _pad1: u32,
 }
 
