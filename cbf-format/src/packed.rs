@@ -82,16 +82,39 @@ impl<'a> BitReader<'a> {
     #[inline]
     fn read(&mut self, n: u32) -> Option<u32> {
         debug_assert!(n <= 32);
-        while self.nbits < n {
-            let b = *self.data.get(self.pos)?;
-            self.pos += 1;
-            self.acc |= u64::from(b) << self.nbits;
-            self.nbits += 8;
+        if self.nbits < n {
+            self.refill();
+            if self.nbits < n {
+                return None;
+            }
         }
         let v = (self.acc & ((1u64 << n) - 1)) as u32;
         self.acc >>= n;
         self.nbits -= n;
         Some(v)
+    }
+
+    /// Tops the accumulator up to at least 57 bits, or to the end of the data.
+    #[inline]
+    fn refill(&mut self) {
+        if let Some(word) = self.data.get(self.pos..self.pos + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            let take = (63 - self.nbits) / 8;
+            let word = u64::from_le_bytes(w) & ((1u64 << (take * 8)) - 1);
+            self.acc |= word << self.nbits;
+            self.pos += take as usize;
+            self.nbits += take * 8;
+        } else {
+            while self.nbits <= 56 {
+                let Some(&b) = self.data.get(self.pos) else {
+                    break;
+                };
+                self.pos += 1;
+                self.acc |= u64::from(b) << self.nbits;
+                self.nbits += 8;
+            }
+        }
     }
 
     /// Reads `n` ≤ 32 bits as a two's-complement signed value.
@@ -143,6 +166,7 @@ pub(crate) fn decode<T: PackedElement>(
     };
     let header_bits = if params.v2 { 7 } else { 6 };
     let mut count = 0usize;
+    let mut pos = Pos::new(fdim, mdim);
     // Prediction for the element at `count`, as a bit pattern of width T::BITS.
     let mut pred: u32 = 0;
     while count < n {
@@ -174,9 +198,10 @@ pub(crate) fn decode<T: PackedElement>(
             let value = pred.wrapping_add(offset) & mask;
             out[count] = T::from_bits(value);
             count += 1;
+            pos.advance();
             if count < n {
                 pred = if avg {
-                    predict(out, count, fdim, mdim, params.flags.uncorrelated_sections)
+                    predict(out, count, pos, params.flags.uncorrelated_sections)
                 } else {
                     value
                 };
@@ -184,6 +209,41 @@ pub(crate) fn decode<T: PackedElement>(
         }
     }
     Ok(())
+}
+
+/// Coordinates (fast, mid, slow) of an element, advanced without divisions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pos {
+    f: usize,
+    m: usize,
+    s: usize,
+    fdim: usize,
+    mdim: usize,
+}
+
+impl Pos {
+    pub(crate) fn new(fdim: usize, mdim: usize) -> Self {
+        Pos {
+            f: 0,
+            m: 0,
+            s: 0,
+            fdim: fdim.max(1),
+            mdim: mdim.max(1),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn advance(&mut self) {
+        self.f += 1;
+        if self.f == self.fdim {
+            self.f = 0;
+            self.m += 1;
+            if self.m == self.mdim {
+                self.m = 0;
+                self.s += 1;
+            }
+        }
+    }
 }
 
 /// cbflib's averaging prediction for element `idx` (≥ 1) from the elements before it.
@@ -203,16 +263,15 @@ pub(crate) fn decode<T: PackedElement>(
 /// `(sum + j/2) >> s` with `s` = 1, 2, 0, 3 for `j/2` = 1, 2, 3, 4 (cbflib's table; `j` is 1, 2,
 /// 4 or 8 in practice).
 #[inline]
-fn predict<T: PackedElement>(
-    out: &[T],
-    idx: usize,
-    fdim: usize,
-    mdim: usize,
-    uncorrelated: bool,
-) -> u32 {
-    let f = idx % fdim;
-    let m = (idx / fdim) % mdim;
-    let s = idx / (fdim * mdim);
+fn predict<T: PackedElement>(out: &[T], idx: usize, pos: Pos, uncorrelated: bool) -> u32 {
+    let Pos {
+        f,
+        m,
+        s,
+        fdim,
+        mdim,
+    } = pos;
+    debug_assert_eq!(idx, f + fdim * (m + mdim * s));
     let plane = fdim * mdim;
     // Element at a position before `idx`; a position at or after `idx` (only possible for a
     // fastest dimension of 1, where cbflib reads the not-yet-written output) counts as 0.
@@ -306,6 +365,7 @@ pub(crate) fn encode_simple<T: PackedElement>(values: &[T], params: PackedParams
     };
     let table: &[u32] = if params.v2 { &V2_BITS } else { &V1_BITS };
     let mut pred = 0u32;
+    let mut pos = Pos::new(params.dims[0], params.dims[1]);
     for (i, v) in values.iter().enumerate() {
         let diff = v.to_bits().wrapping_sub(pred) & mask;
         // Signed offset in the element width.
@@ -337,15 +397,10 @@ pub(crate) fn encode_simple<T: PackedElement>(values: &[T], params: PackedParams
         } else if w > 0 {
             put(u64::from(off as u32), w, &mut out);
         }
+        pos.advance();
         pred = if i + 1 < values.len() {
             if avg {
-                predict(
-                    values,
-                    i + 1,
-                    params.dims[0],
-                    params.dims[1],
-                    params.flags.uncorrelated_sections,
-                )
+                predict(values, i + 1, pos, params.flags.uncorrelated_sections)
             } else {
                 v.to_bits()
             }
