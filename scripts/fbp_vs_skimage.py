@@ -9,8 +9,16 @@ translations × bins, and /entry/sinogram/rotation_angle in degrees), runs
 run on that bin: the relative RMS difference inside the reconstruction circle must be
 <= 1e-3 (orientation and scaling included). Exit status 1 on any failure.
 
+With `--bench [ROT TRANS BINS SUBSET]` (default 200 200 2000 20) it instead times
+`xrdct reconstruct` (its own FBP timing, read/write excluded, median of 3 runs) on a
+ROT × TRANS × BINS cube and scikit-image `iradon` run bin by bin on SUBSET bins of the same
+cube, extrapolated linearly to all bins (said so in the output). Use a release binary.
+
 Usage: XRDCT_BIN=target/debug/xrdct python scripts/fbp_vs_skimage.py [--keep DIR]
+       XRDCT_BIN=target/release/xrdct python scripts/fbp_vs_skimage.py --bench
 """
+import json
+import time
 import os
 import subprocess
 import sys
@@ -30,8 +38,14 @@ def disc(n, cx, cy, r):
     return ((xx - cx) ** 2 + (yy - cy) ** 2 <= r * r).astype(np.float64)
 
 
+def in_circle(im):
+    n = im.shape[0]
+    yy, xx = np.mgrid[:n, :n] - n // 2
+    return np.where(xx ** 2 + yy ** 2 <= (n // 2) ** 2, im, 0.0)
+
+
 def phantoms(n):
-    sl = resize(shepp_logan_phantom(), (n, n), anti_aliasing=True)
+    sl = in_circle(resize(shepp_logan_phantom(), (n, n), anti_aliasing=True))
     c = n / 2
     a = disc(n, c, c, 0.42 * n) - disc(n, c - 0.1 * n, c + 0.05 * n, 0.12 * n)
     b = disc(n, c - 0.1 * n, c + 0.05 * n, 0.12 * n) + disc(n, c + 0.2 * n, c - 0.15 * n, 0.07 * n)
@@ -56,8 +70,42 @@ def write_cube(path, images, theta):
     return cube
 
 
+def bench(exe, args):
+    rot, n, bins, subset = (int(a) for a in (args + ["200", "200", "2000", "20"][len(args):]))
+    theta = np.linspace(0.0, 180.0, rot, endpoint=False)
+    base = radon(in_circle(resize(shepp_logan_phantom(), (n, n), anti_aliasing=True)),
+                 theta=theta, circle=True).T
+    w = 1.0 + np.sin(0.05 * np.arange(bins))
+    cube = (base[:, :, None] * w[None, None, :]).astype(np.float32)
+    tmp = tempfile.mkdtemp(prefix="fbp-bench-")
+    src = os.path.join(tmp, "cube.h5")
+    with h5py.File(src, "w") as f:
+        f.create_dataset("entry/sinogram/data", data=cube)
+        f.create_dataset("entry/sinogram/rotation_angle", data=theta)
+    ours = []
+    for _ in range(3):
+        out = subprocess.run([exe, "reconstruct", src, "-o", os.path.join(tmp, "out.h5"), "--json"],
+                             check=True, capture_output=True, text=True).stdout
+        ours.append(json.loads(out)["seconds"]["reconstruct"])
+    ours = float(np.median(ours))
+    t = time.perf_counter()
+    for b in range(subset):
+        iradon(cube[:, :, b].T, theta=theta, filter_name="ramp", circle=True)
+    per_bin = (time.perf_counter() - t) / subset
+    sk = per_bin * bins
+    print(f"cube {rot} rotations x {n} translations x {bins} bins")
+    print(f"xrdct reconstruct (FBP only, median of 3): {ours:.3f} s")
+    print(f"skimage iradon bin by bin: {per_bin * 1e3:.1f} ms/bin over {subset} bins, "
+          f"extrapolated to {bins} bins: {sk:.1f} s")
+    print(f"speed-up: {sk / ours:.1f}x")
+    os.remove(src)
+    return 0
+
+
 def main():
     exe = os.environ.get("XRDCT_BIN", "target/debug/xrdct")
+    if "--bench" in sys.argv:
+        return bench(exe, sys.argv[sys.argv.index("--bench") + 1:])
     keep = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
     tmp = keep or tempfile.mkdtemp(prefix="fbp-skimage-")
     os.makedirs(tmp, exist_ok=True)

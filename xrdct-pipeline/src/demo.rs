@@ -53,7 +53,7 @@ pub enum DemoError {
 /// Settings of the demo.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
-    /// Scale of the scan: `round(36·size)` rotations and translations.
+    /// Scale of the scan: `round(28·size)` rotations and translations.
     pub size: f64,
     /// Output folder (frames, PONI, NeXus, previews).
     pub out: PathBuf,
@@ -220,7 +220,7 @@ pub fn run(opts: &DemoOptions, log: &dyn Fn(&str)) -> Result<DemoReport, DemoErr
     if !(opts.size.is_finite() && opts.size > 0.0) {
         return Err(DemoError::Size(opts.size));
     }
-    let n = ((36.0 * opts.size).round() as usize).max(8);
+    let n = ((28.0 * opts.size).round() as usize).max(8);
     let (rotations, translations) = (n, n);
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -442,5 +442,34 @@ mod tests {
             poni.detector.shape(),
             Some((synth::PILATUS2M_ROWS, synth::PILATUS2M_COLS))
         );
+    }
+
+    #[test]
+    fn azint_two_theta_equals_synth() {
+        // synth renders pixel (r, c) at 2θ = atan(ρ / d) with ρ from the pixel centre
+        // ((c + 0.5 − poni_col_px)·p, (r + 0.5 − poni_row_px)·p); azint must agree for the
+        // PONI the demo writes, and mask the same gaps.
+        let g = SynthGeometry::default();
+        let poni = azint::poni::Poni::parse(&poni_text(&g)).unwrap();
+        let geo = azint::geometry::Geometry::from_poni(&poni).unwrap();
+        let map = geo
+            .pixel_map(
+                azint::units::Unit::TwoThetaDeg,
+                &azint::geometry::PixelMapOptions::new(),
+            )
+            .unwrap();
+        let (rows, cols) = (synth::PILATUS2M_ROWS, synth::PILATUS2M_COLS);
+        assert_eq!(map.shape, (rows, cols));
+        let mut worst = 0f64;
+        for r in (0..rows).step_by(7) {
+            for c in (0..cols).step_by(5) {
+                let y = (r as f64 + 0.5 - g.poni_row_px) * PILATUS_PIXEL_M;
+                let x = (c as f64 + 0.5 - g.poni_col_px) * PILATUS_PIXEL_M;
+                let tth = (x * x + y * y).sqrt().atan2(g.distance_m).to_degrees();
+                worst = worst.max((map.radial[r * cols + c] - tth).abs());
+            }
+        }
+        assert!(worst < 1e-9, "largest 2θ difference {worst}°");
+        assert_eq!(map.mask, synth::pilatus2m_gap_mask(true));
     }
 }

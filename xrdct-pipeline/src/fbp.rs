@@ -415,6 +415,13 @@ pub fn reconstruct(cube: &SinogramCube<'_>, opts: &FbpOptions) -> Result<Tomogra
             limit: MAX_OUTPUT_VALUES,
         });
     }
+    if cube.rotations.saturating_mul(g.len) > u32::MAX as usize {
+        return Err(FbpError::TooLarge {
+            bins,
+            size: g.n,
+            limit: MAX_OUTPUT_VALUES,
+        });
+    }
     let filtered = filter_projections(cube, &g, opts.filter);
     let mut data = vec![0f32; total];
     backproject(&filtered, &g, cube.angles_deg, bins, &mut data);
@@ -451,7 +458,11 @@ pub(crate) fn filtered_projections(
     let g = Geometry::new(cube.translations, opts.center)?;
     let total = cube.bins.saturating_mul(g.n * g.n);
     if total > MAX_OUTPUT_VALUES {
-        return Err(FbpError::TooLarge { bins: cube.bins, size: g.n, limit: MAX_OUTPUT_VALUES });
+        return Err(FbpError::TooLarge {
+            bins: cube.bins,
+            size: g.n,
+            limit: MAX_OUTPUT_VALUES,
+        });
     }
     let fg = FilteredGeometry {
         n: g.n,
@@ -557,61 +568,93 @@ fn backproject(filtered: &[f32], g: &Geometry, angles_deg: &[f64], bins: usize, 
         .collect();
     let scale = (PI / (2.0 * angles_deg.len() as f64)) as f32;
     let plane = n * n;
-    // Per-pixel (row, col) lists per tile, circle only.
-    let mut tiles: Vec<Vec<(usize, usize)>> = Vec::new();
+    // In-circle pixels, tile by tile, so that neighbours share filtered rows in cache.
+    let mut pixels: Vec<(usize, usize)> = Vec::new();
     for tr in (0..n).step_by(TILE) {
         for tc in (0..n).step_by(TILE) {
-            let px: Vec<(usize, usize)> = (tr..(tr + TILE).min(n))
-                .flat_map(|r| (tc..(tc + TILE).min(n)).map(move |c| (r, c)))
-                .filter(|&(r, c)| g.in_circle(r, c))
-                .collect();
-            if !px.is_empty() {
-                tiles.push(px);
+            for r in tr..(tr + TILE).min(n) {
+                for c in tc..(tc + TILE).min(n) {
+                    if g.in_circle(r, c) {
+                        pixels.push((r, c));
+                    }
+                }
             }
         }
     }
+    let na = trig.len();
+    // Taps are computed once per (pixel, angle) and reused by every block of bins; pixels go
+    // in groups so that the table stays below ~64 MiB whatever the size.
+    let group = (TAPS_BUDGET / (na * std::mem::size_of::<Tap>()).max(1)).max(1);
     let kernel = x86_kernel();
-    out.par_chunks_mut(BLOCK * plane)
-        .enumerate()
-        .for_each(|(blk, outb)| {
-            let b0 = blk * BLOCK;
-            let width = (bins - b0).min(BLOCK);
-            let mut taps: Vec<(usize, f32, f32)> = Vec::with_capacity(trig.len());
-            for tile in &tiles {
-                for &(r, c) in tile {
-                    let xpr = r as f64 - g.radius as f64;
-                    let ypr = c as f64 - g.radius as f64;
-                    taps.clear();
-                    for (a, &(s, co)) in trig.iter().enumerate() {
-                        let t = ypr * co - xpr * s;
-                        // np.interp(left=0, right=0) over scikit-image's padded projection.
-                        let padded = t + g.center + g.pad_before as f64;
-                        if !(0.0..=(g.diag - 1) as f64).contains(&padded) {
-                            continue;
-                        }
-                        let pos = t + g.center - g.lo as f64;
-                        let k = pos.floor();
-                        let w1 = (pos - k) as f32;
-                        // lo/len were chosen so that k and k + 1 are stored for every in-circle pixel.
-                        let k = (k as usize).min(g.len - 2);
-                        taps.push(((a * g.len + k) * bins + b0, 1.0 - w1, w1));
-                    }
+    let mut taps: Vec<Tap> = Vec::new();
+    for px in pixels.chunks(group) {
+        taps.clear();
+        taps.resize(px.len() * na, Tap::default());
+        taps.par_chunks_mut(na)
+            .zip(px.par_iter())
+            .for_each(|(t, &(r, c))| pixel_taps(g, &trig, r, c, t));
+        out.par_chunks_mut(BLOCK * plane)
+            .enumerate()
+            .for_each(|(blk, outb)| {
+                let b0 = blk * BLOCK;
+                let width = (bins - b0).min(BLOCK);
+                for (t, &(r, c)) in taps.chunks_exact(na).zip(px) {
                     let mut acc = [0f32; BLOCK];
                     if width == BLOCK {
-                        kernel(&mut acc, filtered, &taps, bins);
+                        kernel(&mut acc, filtered, t, bins, b0);
                     } else {
-                        accumulate_any(&mut acc[..width], filtered, &taps, bins);
+                        accumulate_any(&mut acc[..width], filtered, t, bins, b0);
                     }
                     for (b, &v) in acc[..width].iter().enumerate() {
                         outb[b * plane + r * n + c] = v * scale;
                     }
                 }
-            }
-        });
+            });
+    }
+}
+
+/// Bytes of interpolation taps kept at once.
+const TAPS_BUDGET: usize = 64 << 20;
+
+/// One (pixel, angle) interpolation: filtered row `row` (rotation × stored position) and the
+/// next one, with weights `w0`, `w1` (both 0 where scikit-image reads outside the data).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Tap {
+    row: u32,
+    w0: f32,
+    w1: f32,
+}
+
+fn pixel_taps(g: &Geometry, trig: &[(f64, f64)], r: usize, c: usize, out: &mut [Tap]) {
+    let xpr = r as f64 - g.radius as f64;
+    let ypr = c as f64 - g.radius as f64;
+    for (a, (&(s, co), tap)) in trig.iter().zip(out.iter_mut()).enumerate() {
+        let t = ypr * co - xpr * s;
+        // np.interp(left=0, right=0) over scikit-image's padded projection.
+        let padded = t + g.center + g.pad_before as f64;
+        if !(0.0..=(g.diag - 1) as f64).contains(&padded) {
+            *tap = Tap {
+                row: (a * g.len) as u32,
+                w0: 0.0,
+                w1: 0.0,
+            };
+            continue;
+        }
+        let pos = t + g.center - g.lo as f64;
+        let k = pos.floor();
+        let w1 = (pos - k) as f32;
+        // lo/len were chosen so that k and k + 1 are stored for every in-circle pixel.
+        let k = (k as usize).min(g.len - 2);
+        *tap = Tap {
+            row: (a * g.len + k) as u32,
+            w0: 1.0 - w1,
+            w1,
+        };
+    }
 }
 
 /// Signature of the full-block accumulation kernel: `acc += Σ w0·row(k) + w1·row(k+1)`.
-type Kernel = fn(&mut [f32; BLOCK], &[f32], &[(usize, f32, f32)], usize);
+type Kernel = fn(&mut [f32; BLOCK], &[f32], &[Tap], usize, usize);
 
 fn x86_kernel() -> Kernel {
     #[cfg(target_arch = "x86_64")]
@@ -625,10 +668,11 @@ fn x86_kernel() -> Kernel {
 fn accumulate_block(
     acc: &mut [f32; BLOCK],
     filtered: &[f32],
-    taps: &[(usize, f32, f32)],
+    taps: &[Tap],
     bins: usize,
+    b0: usize,
 ) {
-    accumulate_block_impl::<false>(acc, filtered, taps, bins)
+    accumulate_block_impl::<false>(acc, filtered, taps, bins, b0)
 }
 
 /// The block kernel; with `FMA`, fused multiply-adds (only where the CPU has them: without
@@ -637,10 +681,12 @@ fn accumulate_block(
 fn accumulate_block_impl<const FMA: bool>(
     acc: &mut [f32; BLOCK],
     filtered: &[f32],
-    taps: &[(usize, f32, f32)],
+    taps: &[Tap],
     bins: usize,
+    b0: usize,
 ) {
-    for &(off, w0, w1) in taps {
+    for &Tap { row, w0, w1 } in taps {
+        let off = row as usize * bins + b0;
         let (Some(r0), Some(r1)) = (
             filtered.get(off..off + BLOCK),
             filtered.get(off + bins..off + bins + BLOCK),
@@ -666,9 +712,10 @@ pub fn active_path() -> &'static str {
 }
 
 /// Kernel for a partial last block.
-fn accumulate_any(acc: &mut [f32], filtered: &[f32], taps: &[(usize, f32, f32)], bins: usize) {
+fn accumulate_any(acc: &mut [f32], filtered: &[f32], taps: &[Tap], bins: usize, b0: usize) {
     let w = acc.len();
-    for &(off, w0, w1) in taps {
+    for &Tap { row, w0, w1 } in taps {
+        let off = row as usize * bins + b0;
         let r0 = &filtered[off..off + w];
         let r1 = &filtered[off + bins..off + bins + w];
         for ((a, &x0), &x1) in acc.iter_mut().zip(r0).zip(r1) {

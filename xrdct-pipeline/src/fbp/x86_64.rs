@@ -4,7 +4,7 @@
 //! with the wider instruction set, so there is one implementation and the compiler emits
 //! 256-bit FMAs for it. Set `XRDCT_FBP_SCALAR=1` to force the portable path.
 
-use super::{BLOCK, Kernel, accumulate_block_impl};
+use super::{BLOCK, Kernel, Tap, accumulate_block_impl};
 
 /// The AVX2 + FMA kernel when the CPU has both (and the user did not opt out).
 pub(super) fn kernel() -> Option<Kernel> {
@@ -30,17 +30,18 @@ pub(super) fn active_path() -> &'static str {
 fn accumulate_block_avx2_fma(
     acc: &mut [f32; BLOCK],
     filtered: &[f32],
-    taps: &[(usize, f32, f32)],
+    taps: &[Tap],
     bins: usize,
+    b0: usize,
 ) {
     // SAFETY: this function is only handed out by `kernel()`, after
     // `is_x86_feature_detected!` confirmed AVX2 and FMA on this CPU.
-    unsafe { inner(acc, filtered, taps, bins) }
+    unsafe { inner(acc, filtered, taps, bins, b0) }
 }
 
 /// # Safety
 /// The CPU must support AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn inner(acc: &mut [f32; BLOCK], filtered: &[f32], taps: &[(usize, f32, f32)], bins: usize) {
-    accumulate_block_impl::<true>(acc, filtered, taps, bins)
+unsafe fn inner(acc: &mut [f32; BLOCK], filtered: &[f32], taps: &[Tap], bins: usize, b0: usize) {
+    accumulate_block_impl::<true>(acc, filtered, taps, bins, b0)
 }

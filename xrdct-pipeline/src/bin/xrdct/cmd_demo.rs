@@ -10,7 +10,7 @@ use crate::CmdResult;
 /// Arguments of `xrdct demo`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scale of the scan: round(36 × SIZE) rotations and translations.
+    /// Scale of the scan: round(28 × SIZE) rotations and translations.
     #[arg(long, default_value_t = 1.0)]
     size: f64,
     /// Output folder (NeXus result, PNG previews, PONI, mask).
