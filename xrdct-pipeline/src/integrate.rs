@@ -255,35 +255,22 @@ impl IntegrateSettings {
     }
 }
 
-/// Reads a correction image (dark, flat) as f32, row-major, checking its shape.
+/// Reads a correction image (dark, flat: CBF, EDF, TIFF, `.npy` or raw) as f32, row-major,
+/// checking its shape.
 pub fn load_image_f32(path: &Path, shape: (usize, usize)) -> Result<Vec<f32>, SetupError> {
-    let err = |message: String| SetupError::Image {
+    let image = crate::maskfile::read_image(path, Some(shape)).map_err(|e| SetupError::Image {
         path: path.to_path_buf(),
-        message,
-    };
-    let file = cbf_format::CbfFile::open(path, &cbf_format::ReadOptions::default())
-        .map_err(|e| err(e.to_string()))?;
-    let section = file.section(0).map_err(|e| err(e.to_string()))?;
-    let dims = section.dims();
-    if dims != [shape.1, shape.0] {
-        return Err(err(format!(
-            "image is {dims:?} (fast, slow), the detector is {:?}",
-            [shape.1, shape.0]
-        )));
-    }
-    let pixels = section.decode().map_err(|e| err(e.to_string()))?;
-    match pixels.to_i64() {
-        Some(v) => Ok(v.into_iter().map(|x| x as f32).collect()),
-        None => Err(err(
-            "real-valued CBF images are not supported as corrections".into(),
-        )),
-    }
+        message: e.to_string(),
+    })?;
+    Ok(image.values.into_iter().map(|x| x as f32).collect())
 }
 
-/// Reads a mask image (non-zero = masked), row-major, checking its shape.
+/// Reads a mask image (non-zero = masked, as pyFAI), row-major, checking its shape.
 pub fn load_mask(path: &Path, shape: (usize, usize)) -> Result<Vec<bool>, SetupError> {
-    let v = load_image_f32(path, shape)?;
-    Ok(v.into_iter().map(|x| x != 0.0).collect())
+    crate::maskfile::read_mask(path, shape).map_err(|e| SetupError::Image {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// The CPU decode+integrate stage: fused byte-offset decoding and azimuthal integration.
