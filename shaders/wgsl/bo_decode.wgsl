@@ -54,12 +54,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         if (k < pos) {
             continue;
         }
-        let byte = (c.w[k >> 2u] >> ((k & 3u) * 8u)) & 0xffu;
+        let byte = (pick4(c.w, k >> 2u) >> ((k & 3u) * 8u)) & 0xffu;
         if (byte != 0x80u) {
             v += bitcast<u32>(bitcast<i32>(byte << 24u) >> 24u);
             pos = k + 1u;
         } else {
-            let t = read_escape(c.base + k, c.end);
+            let t = read_escape(c, k);
             if (t.len == 0u) {
                 atomicStore(&status[st + 2u], c.base + k - f.in_offset);
                 atomicStore(&status[st + 3u], t.delta);

@@ -18,13 +18,13 @@ pub fn bo_block_tables(
             .map(|lid| load_chunk(src, f, (b - f.first_block) * WORKGROUP + lid))
             .collect();
         let mut diff = [0u32; 32];
-        let own: Vec<_> = chunks.iter().map(|c| chunk_map(src, c)).collect();
+        let own: Vec<_> = chunks.iter().map(|c| chunk_map(c)).collect();
         let sh_map = scan_maps(&own);
         let mut r0 = vec![[0u32; 3]; wg];
         let mut xs = vec![[0u32; 2]; wg];
         for lid in 0..wg {
             xs[lid] = map_before(&sh_map, lid);
-            r0[lid] = walk(src, &chunks[lid], map_get(xs[lid], 0));
+            r0[lid] = walk(&chunks[lid], map_get(xs[lid], 0));
         }
         let sums: Vec<_> = r0.iter().map(|r| [r[1], r[2]]).collect();
         let total = scan_sums(&sums)[wg - 1];
@@ -33,7 +33,7 @@ pub fn bo_block_tables(
             for s in 1..15 {
                 let e = map_get(xs[lid], s);
                 if e != e0 {
-                    let r = walk(src, &chunks[lid], e);
+                    let r = walk(&chunks[lid], e);
                     diff[s as usize] = diff[s as usize].wrapping_add(r[1].wrapping_sub(r0[lid][1]));
                     diff[16 + s as usize] =
                         diff[16 + s as usize].wrapping_add(r[2].wrapping_sub(r0[lid][2]));

@@ -1,11 +1,14 @@
 //! Port of `wgsl/bo_decode.wgsl`.
 
 use super::bo_shared::{
-    chunk_map, load_chunk, map_before, map_get, read_escape, scan_maps, scan_sums, walk,
+    chunk_map, load_chunk, map_before, map_get, pick4, read_escape, scan_maps, scan_sums, walk,
 };
 use crate::bo::{CHUNK, ERR, Frame, Params, STATUS_WORDS, WORKGROUP};
 
-#[expect(clippy::too_many_arguments, reason = "the shader's emit, plus its bindings")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the shader's emit, plus its bindings"
+)]
 fn emit(
     params: &Params,
     f: &Frame,
@@ -49,13 +52,13 @@ pub fn bo_decode(
             .map(|lid| load_chunk(src, f, (b - f.first_block) * WORKGROUP + lid))
             .collect();
         let bs = block_state[b as usize];
-        let own: Vec<_> = chunks.iter().map(|c| chunk_map(src, c)).collect();
+        let own: Vec<_> = chunks.iter().map(|c| chunk_map(c)).collect();
         let sh_map = scan_maps(&own);
         let mut es = vec![0u32; wg];
         let mut rs = vec![[0u32; 3]; wg];
         for lid in 0..wg {
             es[lid] = map_get(map_before(&sh_map, lid), bs[0]);
-            rs[lid] = walk(src, &chunks[lid], es[lid]);
+            rs[lid] = walk(&chunks[lid], es[lid]);
         }
         let sums: Vec<_> = rs.iter().map(|r| [r[1], r[2]]).collect();
         let incl = scan_sums(&sums);
@@ -74,12 +77,12 @@ pub fn bo_decode(
                 if k < pos {
                     continue;
                 }
-                let byte = (c.w[(k >> 2) as usize] >> ((k & 3) * 8)) & 0xff;
+                let byte = (pick4(c.w, k >> 2) >> ((k & 3) * 8)) & 0xff;
                 if byte != 0x80 {
                     v = v.wrapping_add(byte as u8 as i8 as i32 as u32);
                     pos = k + 1;
                 } else {
-                    let t = read_escape(src, c.base + k, c.end);
+                    let t = read_escape(c, k);
                     if t.len == 0 {
                         status[st + 2] = c.base + k - f.in_offset;
                         status[st + 3] = t.delta;

@@ -8,8 +8,32 @@ pub fn map_get(m: [u32; 2], s: u32) -> u32 {
     (w >> ((s & 7) * 4)) & 15
 }
 
+fn const_map(k: u32) -> [u32; 2] {
+    let kk = k.wrapping_mul(0x1111_1111);
+    [kk, (kk & 0x0fff_ffff) | 0xf000_0000]
+}
+
+fn is_const(m: [u32; 2]) -> bool {
+    m == const_map(m[0] & 15)
+}
+
+fn has_err(m: [u32; 2]) -> bool {
+    [!m[0], !m[1] | 0xf000_0000]
+        .iter()
+        .any(|&t| t.wrapping_sub(0x1111_1111) & !t & 0x8888_8888 != 0)
+}
+
 /// `map_then` of the WGSL: the map "apply `a`, then `b`".
 pub fn map_then(a: [u32; 2], b: [u32; 2]) -> [u32; 2] {
+    if is_const(b) && !has_err(a) {
+        return b;
+    }
+    if is_const(a) {
+        let k = map_get(b, a[0] & 15);
+        if k != ERR {
+            return const_map(k);
+        }
+    }
     let mut lo = 0;
     let mut hi = 0;
     for s in 0..8 {
@@ -50,6 +74,7 @@ pub(crate) struct Chunk {
     pub len: u32,
     pub end: u32,
     pub w: [u32; 4],
+    pub x: [u32; 4],
     pub mask: u32,
 }
 
@@ -59,27 +84,39 @@ pub(crate) struct Token {
     pub wide: u32,
 }
 
-fn in_byte(src: &[u8], p: u32) -> u32 {
-    u32::from(src[p as usize])
+pub(crate) fn pick4(v: [u32; 4], i: u32) -> u32 {
+    v[i as usize & 3]
 }
 
-fn in_u16(src: &[u8], p: u32) -> u32 {
-    in_byte(src, p) | (in_byte(src, p + 1) << 8)
+fn cword(c: &Chunk, i: u32) -> u32 {
+    if i >= 4 {
+        pick4(c.x, i & 3)
+    } else {
+        pick4(c.w, i & 3)
+    }
 }
 
-fn in_u32(src: &[u8], p: u32) -> u32 {
-    in_u16(src, p) | (in_u16(src, p + 2) << 16)
+fn cu32(c: &Chunk, q: u32) -> u32 {
+    let sh = (q & 3) * 8;
+    let lo = cword(c, q >> 2) >> sh;
+    let hi = if sh == 0 {
+        0
+    } else {
+        cword(c, (q >> 2) + 1) << (32 - sh)
+    };
+    lo | hi
 }
 
-pub(crate) fn read_escape(src: &[u8], p: u32, end: u32) -> Token {
-    if end - p < 3 {
+pub(crate) fn read_escape(c: &Chunk, p: u32) -> Token {
+    let room = c.end - (c.base + p);
+    if room < 3 {
         return Token {
             len: 0,
             delta: 3,
             wide: 0,
         };
     }
-    let d16 = in_u16(src, p + 1);
+    let d16 = (cu32(c, p) >> 8) & 0xffff;
     if d16 != 0x8000 {
         return Token {
             len: 3,
@@ -87,14 +124,14 @@ pub(crate) fn read_escape(src: &[u8], p: u32, end: u32) -> Token {
             wide: 0,
         };
     }
-    if end - p < 7 {
+    if room < 7 {
         return Token {
             len: 0,
             delta: 7,
             wide: 0,
         };
     }
-    let d32 = in_u32(src, p + 3);
+    let d32 = cu32(c, p + 3);
     if d32 != 0x8000_0000 {
         return Token {
             len: 7,
@@ -102,21 +139,30 @@ pub(crate) fn read_escape(src: &[u8], p: u32, end: u32) -> Token {
             wide: 0,
         };
     }
-    if end - p < 15 {
+    if room < 15 {
         return Token {
             len: 0,
             delta: 15,
             wide: 0,
         };
     }
-    let lo = in_u32(src, p + 7);
-    let hi = in_u32(src, p + 11);
+    let lo = cu32(c, p + 7);
+    let hi = cu32(c, p + 11);
     let sign = if lo & 0x8000_0000 != 0 { u32::MAX } else { 0 };
     Token {
         len: 15,
         delta: lo,
         wide: u32::from(hi != sign),
     }
+}
+
+fn escape_len(c: &Chunk, p: u32) -> u32 {
+    let room = c.end - (c.base + p);
+    let mut len = 3;
+    if (cu32(c, p) >> 8) & 0xffff == 0x8000 {
+        len = if cu32(c, p + 3) == 0x8000_0000 { 15 } else { 7 };
+    }
+    if room < len { 0 } else { len }
 }
 
 fn eq80(w: u32) -> u32 {
@@ -131,17 +177,24 @@ fn sbytes(w: u32) -> u32 {
     u.wrapping_sub(256 * (w & 0x8080_8080).count_ones())
 }
 
-fn prefix(c: &Chunk, x: u32) -> u32 {
-    let mut s = 0u32;
-    for i in 0..4u32 {
-        let lo = i * 4;
-        if x >= lo + 4 {
-            s = s.wrapping_add(sbytes(c.w[i as usize]));
-        } else if x > lo {
-            s = s.wrapping_add(sbytes(c.w[i as usize] & ((1u32 << ((x - lo) * 8)) - 1)));
-        }
+fn keep_from(w: u32, k: u32) -> u32 {
+    if k >= 4 { 0 } else { w & (u32::MAX << (k * 8)) }
+}
+
+fn suffix(c: &Chunk, x: u32) -> u32 {
+    let k = [x, x.max(4) - 4, x.max(8) - 8, x.max(12) - 12];
+    (0..4).fold(0u32, |s, i| {
+        s.wrapping_add(sbytes(keep_from(c.w[i], k[i].min(4))))
+    })
+}
+
+fn load16(src: &[u8], at: usize) -> [u32; 4] {
+    let mut w = [0u32; 4];
+    for (i, wi) in w.iter_mut().enumerate() {
+        let b = &src[at + 4 * i..at + 4 * i + 4];
+        *wi = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     }
-    s
+    w
 }
 
 pub(crate) fn load_chunk(src: &[u8], f: &Frame, ci: u32) -> Chunk {
@@ -152,24 +205,30 @@ pub(crate) fn load_chunk(src: &[u8], f: &Frame, ci: u32) -> Chunk {
         0
     };
     let base = f.in_offset + start;
-    let a = (base & !15) as usize;
-    let mut w = [0u32; 4];
-    for (i, wi) in w.iter_mut().enumerate().filter(|_| len > 0) {
-        let b = &src[a + 4 * i..a + 4 * i + 4];
-        *wi = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    }
+    let w = if len > 0 {
+        load16(src, (base & !15) as usize)
+    } else {
+        [0; 4]
+    };
     let m = eq80(w[0]) | (eq80(w[1]) << 4) | (eq80(w[2]) << 8) | (eq80(w[3]) << 12);
+    let mask = m & ((1u32 << len) - 1);
+    let x = if mask != 0 && start + CHUNK < f.in_len {
+        load16(src, (base & !15) as usize + 16)
+    } else {
+        [0; 4]
+    };
     Chunk {
         base,
         len,
         end: f.in_offset + f.in_len,
         w,
-        mask: m & ((1u32 << len) - 1),
+        x,
+        mask,
     }
 }
 
 /// (exit state, tokens, wrapping sum of deltas) of the chunk from entry state `e`.
-pub(crate) fn walk(src: &[u8], c: &Chunk, e: u32) -> [u32; 3] {
+pub(crate) fn walk(c: &Chunk, e: u32) -> [u32; 3] {
     if e == ERR {
         return [ERR, 0, 0];
     }
@@ -178,26 +237,29 @@ pub(crate) fn walk(src: &[u8], c: &Chunk, e: u32) -> [u32; 3] {
     }
     let mut pos = e;
     let mut count = 0u32;
-    let mut sum = 0u32;
+    let mut sum = suffix(c, e).wrapping_sub(suffix(c, c.len));
     let mut exit = 0u32;
     for _round in 0..CHUNK {
         let m = c.mask & (u32::MAX << pos);
         if m == 0 {
             count += c.len - pos;
-            sum = sum.wrapping_add(prefix(c, c.len).wrapping_sub(prefix(c, pos)));
             exit = 0;
             break;
         }
         let p = m.trailing_zeros();
         count += p - pos;
-        sum = sum.wrapping_add(prefix(c, p).wrapping_sub(prefix(c, pos)));
-        let t = read_escape(src, c.base + p, c.end);
+        let t = read_escape(c, p);
         if t.len == 0 {
+            sum = sum.wrapping_sub(suffix(c, p).wrapping_sub(suffix(c, c.len)));
             exit = ERR;
             break;
         }
+        let stop = (p + t.len).min(c.len);
+        sum = sum.wrapping_add(
+            t.delta
+                .wrapping_sub(suffix(c, p).wrapping_sub(suffix(c, stop))),
+        );
         count += 1;
-        sum = sum.wrapping_add(t.delta);
         pos = p + t.len;
         if pos >= c.len {
             exit = pos - c.len;
@@ -207,14 +269,54 @@ pub(crate) fn walk(src: &[u8], c: &Chunk, e: u32) -> [u32; 3] {
     [exit, count, sum]
 }
 
-pub(crate) fn chunk_map(src: &[u8], c: &Chunk) -> [u32; 2] {
+fn walk_exit(c: &Chunk, e: u32, lens: [u32; 4]) -> u32 {
+    if e >= c.len {
+        return e - c.len;
+    }
+    let mut pos = e;
+    for _round in 0..CHUNK {
+        let m = c.mask & (u32::MAX << pos);
+        if m == 0 {
+            return 0;
+        }
+        let p = m.trailing_zeros();
+        let len = (pick4(lens, p >> 2) >> ((p & 3) * 8)) & 0xff;
+        if len == 0 {
+            return ERR;
+        }
+        pos = p + len;
+        if pos >= c.len {
+            return pos - c.len;
+        }
+    }
+    0
+}
+
+pub(crate) fn chunk_map(c: &Chunk) -> [u32; 2] {
     if c.mask == 0 && c.len == CHUNK {
         return [0, ERR << 28];
     }
+    let mut lens = [0u32; 4];
+    let mut m = c.mask;
+    while m != 0 {
+        let p = m.trailing_zeros();
+        m &= m - 1;
+        lens[(p >> 2) as usize] += escape_len(c, p) << ((p & 3) * 8);
+    }
+    let first = if c.mask == 0 {
+        CHUNK
+    } else {
+        c.mask.trailing_zeros()
+    };
+    let x0 = walk_exit(c, 0, lens);
     let mut lo = 0;
     let mut hi = ERR << 28;
     for e in 0..15 {
-        let x = walk(src, c, e)[0];
+        let x = if e > first || e >= c.len {
+            walk_exit(c, e, lens)
+        } else {
+            x0
+        };
         if e < 8 {
             lo |= x << (e * 4);
         } else {

@@ -37,8 +37,37 @@ fn map_get(m: vec2<u32>, s: u32) -> u32 {
     return (w >> ((s & 7u) * 4u)) & 15u;
 }
 
+// A map sending every entry 0..=14 to one state k (and ERR to ERR).
+fn const_map(k: u32) -> vec2<u32> {
+    let kk = k * 0x11111111u;
+    return vec2<u32>(kk, (kk & 0x0fffffffu) | 0xf0000000u);
+}
+
+fn is_const(m: vec2<u32>) -> bool {
+    return all(m == const_map(m.x & 15u));
+}
+
+// Whether some entry 0..=14 of `m` is ERR.
+fn has_err(m: vec2<u32>) -> bool {
+    // A nibble is 0xf in m exactly when it is 0 in ~m.
+    let t = vec2<u32>(~m.x, ~m.y | 0xf0000000u);
+    let z = (t - vec2<u32>(0x11111111u)) & ~t & vec2<u32>(0x88888888u);
+    return any(z != vec2<u32>(0u));
+}
+
 // The map "apply a, then b".
 fn map_then(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+    // Fast paths: after a constant map, or before one from a map that never fails, the
+    // result is constant. Nearly every chunk of real data has a constant map.
+    if (is_const(b) && !has_err(a)) {
+        return b;
+    }
+    if (is_const(a)) {
+        let k = map_get(b, a.x & 15u);
+        if (k != ERR) {
+            return const_map(k);
+        }
+    }
     var lo = 0u;
     var hi = 0u;
     for (var s = 0u; s < 8u; s++) {
