@@ -136,8 +136,7 @@ impl SynthDetector {
                 let chi = y.atan2(x);
                 let s2 = tth.sin().powi(2);
                 let pol = 0.5
-                    * (1.0 + tth.cos().powi(2)
-                        - geometry.polarization * (2.0 * chi).cos() * s2);
+                    * (1.0 + tth.cos().powi(2) - geometry.polarization * (2.0 * chi).cos() * s2);
                 let i = r * PILATUS2M_COLS + c;
                 tth_deg[i] = tth.to_degrees() as f32;
                 factor[i] = (cos_a.powi(3) * pol) as f32;
@@ -152,7 +151,14 @@ impl SynthDetector {
                 hot.push((i, rng.random_range(5000..1_048_575)));
             }
         }
-        SynthDetector { geometry, gaps, tth_deg, factor, hot, max_tth_deg: max_tth }
+        SynthDetector {
+            geometry,
+            gaps,
+            tth_deg,
+            factor,
+            hot,
+            max_tth_deg: max_tth,
+        }
     }
 
     /// The geometry the detector was built with.
@@ -191,7 +197,11 @@ impl SynthDetector {
                     .map(|r| {
                         let s = r.fwhm_deg / 2.354_820_045;
                         let z = (t - r.two_theta_deg) / s;
-                        if z.abs() < 8.0 { r.amplitude * (-0.5 * z * z).exp() } else { 0.0 }
+                        if z.abs() < 8.0 {
+                            r.amplitude * (-0.5 * z * z).exp()
+                        } else {
+                            0.0
+                        }
                     })
                     .sum();
                 (bg + peaks) as f32
@@ -261,8 +271,14 @@ mod tests {
     fn gap_count_matches_pilatus_cdte_2m() {
         // 24 modules of 195 × 487 pixels, 3 masked columns each for CdTe.
         let all = PILATUS2M_ROWS * PILATUS2M_COLS;
-        assert_eq!(pilatus2m_gap_mask(false).iter().filter(|&&m| m).count(), all - 24 * 195 * 487);
-        assert_eq!(pilatus2m_gap_mask(true).iter().filter(|&&m| m).count(), 211_405);
+        assert_eq!(
+            pilatus2m_gap_mask(false).iter().filter(|&&m| m).count(),
+            all - 24 * 195 * 487
+        );
+        assert_eq!(
+            pilatus2m_gap_mask(true).iter().filter(|&&m| m).count(),
+            211_405
+        );
     }
 
     #[test]
@@ -279,6 +295,9 @@ mod tests {
         let mean = valid.iter().sum::<i64>() as f64 / valid.len() as f64;
         assert!(mean > 2.0 && mean < 40.0, "mean {mean}");
         let max_ring = a.iter().copied().filter(|&v| v < 5000).max().unwrap();
-        assert!(max_ring > 150, "rings reach a few hundred counts, got {max_ring}");
+        assert!(
+            max_ring > 150,
+            "rings reach a few hundred counts, got {max_ring}"
+        );
     }
 }
