@@ -31,6 +31,10 @@ pub struct Accumulator {
     corr: Vec<i64>,
     /// Float sums (splitting, or float frames): (signal, variance) per bin.
     sums_f: Vec<[f64; 2]>,
+    /// Compact 1D scatter: Σc·v and Σc²·max(v, 1) in separate arrays, two copies (pixel
+    /// parity) so that neighbouring pixels, which share bins, update different memory.
+    sig4: [Vec<f64>; 2],
+    var4: [Vec<f64>; 2],
     /// Pixels rejected by the dummy test.
     rejected: Vec<u32>,
     /// Raw frame kept for the azimuthal error model (NaN where not given).
@@ -46,6 +50,9 @@ impl Accumulator {
         }
         self.corr.fill(0);
         self.sums_f.fill([0.0; 2]);
+        for v in self.sig4.iter_mut().chain(self.var4.iter_mut()) {
+            v.fill(0.0);
+        }
         self.rejected.clear();
         self.raw.fill(f32::NAN);
         self.pixels_added = 0;
@@ -226,6 +233,10 @@ fn scatter_runs(
     let (start, len) = (&runs.start[first..first + n], &runs.len[first..first + n]);
     let coefs4 = &runs.coefs4[first..first + n];
     let sums = &mut acc.sums_f;
+    let [sig_a, sig_b] = &mut acc.sig4;
+    let [var_a, var_b] = &mut acc.var4;
+    let mut sig4 = [sig_a.as_mut_slice(), sig_b.as_mut_slice()];
+    let mut var4 = [var_a.as_mut_slice(), var_b.as_mut_slice()];
     let rejected = &mut acc.rejected;
     let mut one = |k: usize| {
         let (v, s, l) = (pixels[k], start[k] as usize, len[k] as usize);
@@ -237,19 +248,20 @@ fn scatter_runs(
         }
         let (vf, vv) = (v as f64, v.max(1) as f64);
         if l <= 4 {
-            let Some(dst) = sums.get_mut(s..s + 4) else {
+            let c4 = coefs4[k].map(|c| c as f64);
+            let par = (first + k) & 1;
+            let Some(dst) = sig4[par].get_mut(s..s + 4) else {
                 return;
             };
-            let c4 = &coefs4[k];
+            for (d, &c) in dst.iter_mut().zip(&c4) {
+                *d += c * vf;
+            }
             if var {
-                for (d, &c) in dst.iter_mut().zip(c4) {
-                    let c = c as f64;
-                    d[0] += c * vf;
-                    d[1] += c * c * vv;
-                }
-            } else {
-                for (d, &c) in dst.iter_mut().zip(c4) {
-                    d[0] += c as f64 * vf;
+                let Some(dst) = var4[par].get_mut(s..s + 4) else {
+                    return;
+                };
+                for (d, &c) in dst.iter_mut().zip(&c4) {
+                    *d += c * c * vv;
                 }
             }
         } else {
@@ -299,6 +311,8 @@ impl Engine {
             hist,
             corr: vec![0; ints],
             sums_f: vec![[0.0; 2]; floats + 4],
+            sig4: [vec![0.0; floats + 4], vec![0.0; floats + 4]],
+            var4: [vec![0.0; floats + 4], vec![0.0; floats + 4]],
             rejected: Vec::new(),
             raw,
             pixels_added: 0,
@@ -513,8 +527,8 @@ impl Engine {
             }
             Kernel::Sparse(_) => {
                 for b in 0..nb {
-                    signal[b] = acc.sums_f[b][0];
-                    variance[b] = acc.sums_f[b][1];
+                    signal[b] = acc.sums_f[b][0] + acc.sig4[0][b] + acc.sig4[1][b];
+                    variance[b] = acc.sums_f[b][1] + acc.var4[0][b] + acc.var4[1][b];
                 }
             }
         }
