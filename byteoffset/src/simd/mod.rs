@@ -185,7 +185,10 @@ pub(crate) fn decode_resume(
 /// Encodes 32-bit `values` into `out` on `path` (tokens of 32-bit wrapping differences).
 /// Returns the bytes written, or `None` when `out` is too short.
 pub(crate) fn encode_i32(path: Path, values: &[i32], out: &mut [u8]) -> Option<usize> {
+    // Only the x86_64 vector encoder advances these before the portable loop.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
     let mut i = 0;
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
     let mut o = 0;
     #[cfg(target_arch = "x86_64")]
     if matches!(path, Path::Avx2 | Path::Avx512) && Path::Avx2.is_available() && !values.is_empty()
