@@ -3,6 +3,7 @@
 
 Usage: pyfai_reference.py OUTDIR [--no-integration]
        pyfai_reference.py --compare COMMITTED_DIR FRESH_DIR
+       pyfai_reference.py --check-written-poni COMMITTED_DIR DIR_OF_AZINT_WRITTEN_PONI
 
 Writes into OUTDIR (the committed copy lives in azint/tests/fixtures/pyfai/, format in its
 README.md):
@@ -386,7 +387,24 @@ def compare(committed, fresh):
     return bad
 
 
+def check_written_poni(committed, written):
+    """pyFAI must read the PONI files azint writes (Poni::to_text) as it reads the originals."""
+    expected = json.load(open(os.path.join(committed, "manifest.json")))["poni"]
+    bad = 0
+    for name, reading in expected.items():
+        got = poni_reading(os.path.join(written, name))
+        if got != reading:
+            print(f"pyFAI reads azint's {name} as {got}, expected {reading}")
+            bad += 1
+    return bad
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--check-written-poni":
+        bad = check_written_poni(sys.argv[2], sys.argv[3])
+        print("pyFAI reads azint's PONI files as the originals" if bad == 0
+              else f"{bad} differences")
+        sys.exit(1 if bad else 0)
     if len(sys.argv) == 4 and sys.argv[1] == "--compare":
         bad = compare(sys.argv[2], sys.argv[3])
         print("fixtures equal pyFAI's current output" if bad == 0 else f"{bad} differences")

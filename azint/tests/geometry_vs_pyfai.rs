@@ -343,6 +343,9 @@ fn poni_files_read_as_pyfai_reads_them() {
         }
         assert_eq!(poni.wavelength, r["wavelength"].as_f64(), "{file}");
         // What we write reads back to the same geometry.
+        if let Some(dir) = std::env::var_os("AZINT_WRITE_PONI_DIR") {
+            std::fs::write(std::path::Path::new(&dir).join(file), poni.to_text()).unwrap();
+        }
         let again = Poni::parse(&poni.to_text()).unwrap();
         assert_eq!(again.detector, poni.detector, "{file} round trip");
         assert_eq!(

@@ -8,3 +8,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 "$PY" scripts/pyfai_reference.py "$tmp"
 "$PY" scripts/pyfai_reference.py --compare azint/tests/fixtures/pyfai "$tmp"
+# pyFAI reads the PONI files azint writes (Poni::to_text) as it reads the originals.
+mkdir "$tmp/written"
+AZINT_WRITE_PONI_DIR="$tmp/written" cargo test -q -p azint --test geometry_vs_pyfai poni_files >/dev/null
+"$PY" scripts/pyfai_reference.py --check-written-poni azint/tests/fixtures/pyfai "$tmp/written"
