@@ -18,7 +18,7 @@ pub fn bo_block_tables(
             .map(|lid| load_chunk(src, f, (b - f.first_block) * WORKGROUP + lid))
             .collect();
         let mut diff = [0u32; 32];
-        let own: Vec<_> = chunks.iter().map(|c| chunk_map(c)).collect();
+        let own: Vec<_> = chunks.iter().map(chunk_map).collect();
         let sh_map = scan_maps(&own);
         let mut r0 = vec![[0u32; 3]; wg];
         let mut xs = vec![[0u32; 2]; wg];

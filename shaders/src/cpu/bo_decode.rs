@@ -52,7 +52,7 @@ pub fn bo_decode(
             .map(|lid| load_chunk(src, f, (b - f.first_block) * WORKGROUP + lid))
             .collect();
         let bs = block_state[b as usize];
-        let own: Vec<_> = chunks.iter().map(|c| chunk_map(c)).collect();
+        let own: Vec<_> = chunks.iter().map(chunk_map).collect();
         let sh_map = scan_maps(&own);
         let mut es = vec![0u32; wg];
         let mut rs = vec![[0u32; 3]; wg];
