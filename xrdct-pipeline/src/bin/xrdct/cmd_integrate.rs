@@ -236,12 +236,23 @@ pub fn run(args: Args) -> CmdResult {
         None
     };
 
-    if args.backend == Backend::Gpu {
-        eprintln!("xrdct: the GPU backend is not available in this build; integrating on the CPU");
+    let cpu_reducer = settings.build()?;
+    let mut info: RunInfo = cpu_reducer.info().clone();
+    // `--backend gpu`: the GPU reducer, or the CPU one with a note when there is no GPU.
+    #[cfg(feature = "gpu")]
+    let (reducer, note) = xrdct_pipeline::gpu::reducer_for_backend(
+        cpu_reducer,
+        if args.backend == Backend::Gpu { "gpu" } else { "cpu" },
+    );
+    #[cfg(not(feature = "gpu"))]
+    let (reducer, note): (Box<dyn xrdct_pipeline::pool::FrameReducer>, _) = (
+        Box::new(cpu_reducer),
+        (args.backend == Backend::Gpu).then_some("GPU backend not built in; running on the CPU"),
+    );
+    if let Some(note) = note {
+        eprintln!("xrdct: {note}");
     }
-    let reducer = settings.build()?;
     let setup_s = t_start.elapsed().as_secs_f64();
-    let mut info: RunInfo = reducer.info().clone();
     let params = &mut info.parameters;
     params.insert("monitor".into(), monitor.describe().into());
     params.insert("verify_md5".into(), args.verify_md5.into());
@@ -250,7 +261,7 @@ pub fn run(args: Args) -> CmdResult {
         format!("{:?}", args.format).to_lowercase().into(),
     );
     params.insert("workers".into(), args.workers.into());
-    params.insert("backend".into(), "cpu".into());
+    params.insert("backend".into(), reducer.backend().into());
     params.insert("block".into(), args.block.into());
 
     let expected = match (&listed, args.expect) {
@@ -326,7 +337,7 @@ pub fn run(args: Args) -> CmdResult {
         monitor,
         ..PipelineOptions::default()
     };
-    let pipeline = Pipeline::new(&reducer, opts);
+    let pipeline = Pipeline::new(&*reducer, opts);
     let mut watcher_state = None;
     let stats: RunStats = match (listed, &args.watch) {
         (Some(list), _) => pipeline.run(list.into_iter().skip(skip), skip, &mut sink)?,
@@ -357,7 +368,7 @@ pub fn run(args: Args) -> CmdResult {
         "setup_s": round3(setup_s),
         "run_s": round3(stats.wall.as_secs_f64()),
         "workers": stats.workers,
-        "backend": "cpu",
+        "backend": reducer.backend(),
         "path": byteoffset::active_path().to_string(),
         "stages": {
             "read": stage_json(&stats.read, stats.frames),

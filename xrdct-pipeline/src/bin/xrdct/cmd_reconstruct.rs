@@ -82,13 +82,11 @@ pub fn resolve_center(
 pub fn run(args: Args) -> CmdResult {
     let filter: Filter = args.filter.parse()?;
     let center_arg = parse_center(args.center.as_deref())?;
-    match args.backend.as_str() {
-        "cpu" => {}
-        "gpu" => eprintln!(
-            "xrdct: the GPU back-projection is not available in this build; reconstructing on the CPU"
-        ),
+    let want_gpu = match args.backend.as_str() {
+        "cpu" => false,
+        "gpu" => true,
         other => return Err(format!("--backend expects cpu or gpu, got {other:?}").into()),
-    }
+    };
     let t0 = Instant::now();
     let sino = recon_io::read_sinogram(&args.input)?;
     let t_read = t0.elapsed().as_secs_f64();
@@ -101,7 +99,29 @@ pub fn run(args: Args) -> CmdResult {
     )?;
     let (center, center_source) = resolve_center(&center_arg, &cube)?;
     let t1 = Instant::now();
-    let tomo = fbp::reconstruct(&cube, &FbpOptions { filter, center })?;
+    let fbp_opts = FbpOptions { filter, center };
+    // `--backend gpu`: back-projection on the GPU (filtering on the CPU), or the CPU with a
+    // note when there is no GPU.
+    let mut backend = "cpu";
+    let mut gpu_tomo = None;
+    if want_gpu {
+        #[cfg(feature = "gpu")]
+        match xrdct_pipeline::gpu::GpuBackprojector::from_default_adapter() {
+            Ok(bp) => {
+                gpu_tomo = Some(bp.reconstruct(&cube, &fbp_opts)?.0);
+                backend = "gpu";
+            }
+            Err(e) => {
+                eprintln!("xrdct: GPU back-projection unavailable ({e}); reconstructing on the CPU")
+            }
+        }
+        #[cfg(not(feature = "gpu"))]
+        eprintln!("xrdct: GPU backend not built in; reconstructing on the CPU");
+    }
+    let tomo = match gpu_tomo {
+        Some(t) => t,
+        None => fbp::reconstruct(&cube, &fbp_opts)?,
+    };
     let t_fbp = t1.elapsed().as_secs_f64();
     let config = serde_json::json!({
         "command": "reconstruct",
@@ -109,8 +129,8 @@ pub fn run(args: Args) -> CmdResult {
         "filter": filter.name(),
         "center_of_rotation": tomo.center,
         "center_source": center_source,
-        "backend": "cpu",
-        "kernel": fbp::active_path(),
+        "backend": backend,
+        "kernel": if backend == "gpu" { "gpu" } else { fbp::active_path() },
     })
     .to_string();
     let out = ReconOutput {

@@ -58,6 +58,9 @@ pub struct Args {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     workers: usize,
+    /// Decode+integrate backend: cpu or gpu (the GPU falls back to the CPU when unavailable).
+    #[arg(long, default_value = "cpu")]
+    backend: String,
 }
 
 /// Runs `xrdct reduce`.
@@ -69,8 +72,21 @@ pub fn run(args: Args) -> CmdResult {
     let sources = resolve_inputs(&args.inputs)?;
     let mut settings = IntegrateSettings::new(&args.poni, args.bins);
     settings.mask = args.mask.clone();
-    let reducer = settings.build()?;
-    let info = reducer.info().clone();
+    if !matches!(args.backend.as_str(), "cpu" | "gpu") {
+        return Err(format!("--backend expects cpu or gpu, got {:?}", args.backend).into());
+    }
+    let cpu_reducer = settings.build()?;
+    let info = cpu_reducer.info().clone();
+    #[cfg(feature = "gpu")]
+    let (reducer, note) = xrdct_pipeline::gpu::reducer_for_backend(cpu_reducer, &args.backend);
+    #[cfg(not(feature = "gpu"))]
+    let (reducer, note): (Box<dyn xrdct_pipeline::pool::FrameReducer>, _) = (
+        Box::new(cpu_reducer),
+        (args.backend == "gpu").then_some("GPU backend not built in; running on the CPU"),
+    );
+    if let Some(note) = note {
+        eprintln!("xrdct: {note}");
+    }
     let opts = ReduceOptions {
         rotations: args.rotations,
         translations: args.translations,
@@ -92,7 +108,7 @@ pub fn run(args: Args) -> CmdResult {
         "angles": args.angles,
         "center": args.center,
     });
-    let r = reduce::reduce(&reducer, &info, sources, &args.output, &opts, config)?;
+    let r = reduce::reduce(&*reducer, &info, sources, &args.output, &opts, config)?;
     let s = &r.stats;
     println!(
         "integrated {} frames ({} failed, {} filled) in {:.2} s: {:.1} frames/s",
