@@ -242,7 +242,11 @@ pub fn run(args: Args) -> CmdResult {
     #[cfg(feature = "gpu")]
     let (reducer, note) = xrdct_pipeline::gpu::reducer_for_backend(
         cpu_reducer,
-        if args.backend == Backend::Gpu { "gpu" } else { "cpu" },
+        if args.backend == Backend::Gpu {
+            "gpu"
+        } else {
+            "cpu"
+        },
     );
     #[cfg(not(feature = "gpu"))]
     let (reducer, note): (Box<dyn xrdct_pipeline::pool::FrameReducer>, _) = (
