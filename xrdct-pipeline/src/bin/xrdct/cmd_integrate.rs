@@ -373,7 +373,10 @@ pub fn run(args: Args) -> CmdResult {
         "run_s": round3(stats.wall.as_secs_f64()),
         "workers": stats.workers,
         "backend": reducer.backend(),
-        "path": byteoffset::active_path().to_string(),
+        "path": match reducer.backend() {
+            "gpu" => "gpu".to_string(),
+            _ => byteoffset::active_path().to_string(),
+        },
         "stages": {
             "read": stage_json(&stats.read, stats.frames),
             "integrate": stage_json(&stats.reduce, stats.frames),
