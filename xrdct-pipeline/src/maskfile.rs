@@ -175,7 +175,7 @@ fn format_err(path: &Path, offset: u64, reason: impl Into<String>) -> MaskFileEr
 }
 
 fn checked_pixels(path: &Path, rows: u64, cols: u64) -> Result<(usize, usize), MaskFileError> {
-    let n = rows.checked_mul(cols).unwrap_or(u64::MAX);
+    let n = rows.saturating_mul(cols);
     if rows == 0 || cols == 0 || n > MAX_PIXELS {
         return Err(MaskFileError::Unsupported {
             path: path.to_owned(),
@@ -284,7 +284,7 @@ fn read_raw(path: &Path, bytes: &[u8], rows: usize, cols: usize) -> Result<Image
         rows,
         cols,
     };
-    if bytes.len() % n != 0 {
+    if !bytes.len().is_multiple_of(n) {
         return Err(size_err());
     }
     let elem = match bytes.len() / n {
@@ -668,7 +668,7 @@ impl<'a> Tiff<'a> {
                 273 => offsets = Some(self.values(entry)?),
                 277 => samples = first(self.values(entry)?)?,
                 279 => counts = Some(self.values(entry)?),
-                322 | 323 | 324 | 325 => return Err(self.unsupported("tiled TIFF")),
+                322..=325 => return Err(self.unsupported("tiled TIFF")),
                 339 => format = first(self.values(entry)?)?,
                 _ => {}
             }
