@@ -19,9 +19,7 @@ use azint::poni::Poni;
 use azint::units::Unit;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use xrdct_pipeline::synth::{
-    PILATUS_PIXEL_M, SynthDetector, SynthGeometry, realistic_frame,
-};
+use xrdct_pipeline::synth::{PILATUS_PIXEL_M, SynthDetector, SynthGeometry, realistic_frame};
 
 const BINS: usize = 2000;
 const VISIT_BLOCK: usize = 4096;
@@ -46,7 +44,9 @@ fn pixel_map() -> PixelMap {
         corners: true,
         ..PixelMapOptions::new()
     };
-    geometry.pixel_map(Unit::TwoThetaDeg, &options).expect("pixel map")
+    geometry
+        .pixel_map(Unit::TwoThetaDeg, &options)
+        .expect("pixel map")
 }
 
 fn config(split: Split) -> IntegrationConfig {
@@ -96,7 +96,11 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements(n as u64));
     for (name, engine) in &engines {
         group.bench_function(BenchmarkId::new("decoded_i32", name), |b| {
-            b.iter(|| engine.integrate_i32(black_box(&frames[0]), 1.0).expect("integrate"))
+            b.iter(|| {
+                engine
+                    .integrate_i32(black_box(&frames[0]), 1.0)
+                    .expect("integrate")
+            })
         });
     }
     group.finish();
