@@ -422,3 +422,41 @@ pub fn run(opts: &GpuBenchOptions) -> Value {
         "fbp": fbp,
     })
 }
+
+/// `xrdct bench --backend gpu`: the whole-pipeline stage on the GPU backend (frames from
+/// memory to patterns in memory) for every split of `opts`, as [`crate::bench::BenchResult`]s
+/// with backend and path `gpu`, calling `report` after each. No GPU: `Err` says why.
+pub fn run_gpu_pipeline(
+    opts: &crate::bench::BenchOptions,
+    frames: &crate::bench::BenchFrames,
+    mut report: impl FnMut(&crate::bench::BenchResult),
+) -> Result<Vec<crate::bench::BenchResult>, String> {
+    let workers = crate::pool::worker_count(opts.threads);
+    let mut out = Vec::new();
+    for &split in &opts.splits {
+        let cpu = frames
+            .reducer(split, opts.bins)
+            .map_err(|e| e.to_string())?;
+        let gpu = GpuReducer::new(cpu, GpuReducerOptions::default()).map_err(|e| e.to_string())?;
+        // Warm-up (pipelines, buffers), then the measured run.
+        let _ = run_pipeline(&gpu, &frames.cbf, opts.frames.clamp(1, 64), workers);
+        let r = run_pipeline(&gpu, &frames.cbf, opts.frames.max(1), workers);
+        if let Some(e) = r.get("error") {
+            return Err(e.to_string());
+        }
+        let fps = r["frames_per_s"].as_f64().unwrap_or(0.0);
+        let res = crate::bench::BenchResult {
+            stage: crate::bench::Stage::Pipeline,
+            backend: "gpu".into(),
+            path: "gpu".into(),
+            split: Some(crate::integrate::split_name(split).to_string()),
+            threads: workers,
+            frames_per_s: (fps * 10.0).round() / 10.0,
+            gpixel_per_s: (fps * (PILATUS2M_ROWS * PILATUS2M_COLS) as f64 / 1e9 * 1000.0).round()
+                / 1000.0,
+        };
+        report(&res);
+        out.push(res);
+    }
+    Ok(out)
+}

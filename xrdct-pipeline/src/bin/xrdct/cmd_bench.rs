@@ -30,7 +30,7 @@ pub struct Args {
     /// Radial bins.
     #[arg(long, default_value_t = 2000)]
     pub bins: usize,
-    /// Backend: cpu (gpu comes with the GPU backend).
+    /// Backend: cpu, or gpu (the GPU pipeline beside the CPU figures; CPU only without a GPU).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
     /// Print one JSON object (stable keys) instead of a table.
@@ -55,11 +55,8 @@ pub fn run(args: Args) -> CmdResult {
         .split(',')
         .map(|s| parse_split(s.trim()))
         .collect::<Result<Vec<_>, _>>()?;
-    if args.backend != "cpu" {
-        eprintln!(
-            "xrdct: backend {:?} is not available in this build; measuring the CPU",
-            args.backend
-        );
+    if !matches!(args.backend.as_str(), "cpu" | "gpu") {
+        return Err(format!("--backend expects cpu or gpu, got {:?}", args.backend).into());
     }
     let opts = BenchOptions {
         stages,
@@ -89,7 +86,7 @@ pub fn run(args: Args) -> CmdResult {
         );
     }
     let json = args.json;
-    let results = run_bench(&opts, &frames, |r| {
+    let print = |r: &xrdct_pipeline::bench::BenchResult| {
         if !json {
             println!(
                 "{:<10} {:<8} {:<7} {:<6} {:>7} {:>10.1} {:>9.3} {:>8.2}",
@@ -103,7 +100,20 @@ pub fn run(args: Args) -> CmdResult {
                 r.frames_per_s / DETECTOR_FPS
             );
         }
-    })?;
+    };
+    #[allow(unused_mut)]
+    let mut results = run_bench(&opts, &frames, print)?;
+    // `--backend gpu`: the GPU pipeline beside the CPU figures of the same run, or a note
+    // when there is no GPU.
+    if args.backend == "gpu" {
+        #[cfg(feature = "gpu")]
+        match xrdct_pipeline::gpu::bench::run_gpu_pipeline(&opts, &frames, print) {
+            Ok(r) => results.extend(r),
+            Err(e) => eprintln!("xrdct: GPU backend unavailable ({e}); CPU figures only"),
+        }
+        #[cfg(not(feature = "gpu"))]
+        eprintln!("xrdct: GPU backend not built in; CPU figures only");
+    }
     if json {
         let out = json!({
             "results": results,
