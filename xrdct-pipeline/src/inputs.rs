@@ -296,10 +296,11 @@ struct Pending {
 /// closing line present). A file that never completes is handed over after
 /// [`WatchOptions::stall`] so that it is recorded as failed instead of blocking the scan.
 ///
-/// Frames are handed over in name order: a later file that is ready waits for an earlier one
-/// still being written, so frame indices follow the scan. The iterator ends after
-/// [`WatchOptions::expect`] frames, or when nothing new has become ready for
-/// [`WatchOptions::timeout`] ([`Watcher::timed_out`] then says so).
+/// Frames are indexed in the order they become complete, which is the scan order for a
+/// detector writing its files one after the other; among the files present at one time the
+/// order is the natural name order, and a ready file waits for an earlier-named one still being
+/// written. The iterator ends after [`WatchOptions::expect`] frames, or when nothing new has
+/// become ready for [`WatchOptions::timeout`] ([`Watcher::timed_out`] then says so).
 #[derive(Debug)]
 pub struct Watcher {
     opts: WatchOptions,

@@ -315,7 +315,7 @@ impl CpuReducer {
         Row {
             intensity: to32(&p.intensity),
             sigma: to32(&p.sigma),
-            accumulators: self.keep_accumulators.then(|| Accumulators {
+            accumulators: self.keep_accumulators.then_some(Accumulators {
                 sum_signal: p.sum_signal,
                 sum_normalization: p.sum_normalization,
                 count: p.count,

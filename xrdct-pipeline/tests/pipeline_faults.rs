@@ -58,19 +58,19 @@ fn bad_frames_are_recorded_and_the_rest_is_complete() {
     let (code, stderr) = run(
         &integrate_args(&poni, &out, "no"),
         &["--verify-md5", "--json"],
-        &[list.clone()],
+        std::slice::from_ref(&list),
     );
     assert_eq!(code, 1, "some frames failed: exit status 1\n{stderr}");
     let s = read_scan(&out);
     assert_eq!(s.frames(), 12);
     let bad = [2, 4, 6, 8, 10];
-    for k in 0..12 {
+    for (k, row) in expected.iter().enumerate() {
         if bad.contains(&k) {
             assert_eq!(s.ok[k], 0, "frame {k}");
             assert!(s.row(k).iter().all(|v| v.is_nan()), "NaN row {k}");
         } else {
             assert_eq!(s.ok[k], 1, "frame {k}");
-            assert_row(&s, k, &expected[k]);
+            assert_row(&s, k, row);
         }
     }
     assert_eq!(s.sources[10], frames[10].display().to_string());
@@ -174,7 +174,11 @@ fn a_killed_run_keeps_its_blocks_and_resume_finishes_it() {
     let all = dir.path().join("all");
     write_small_frames(&all, 30);
     let full = dir.path().join("full.h5");
-    let (code, e) = run(&integrate_args(&poni, &full, "no"), &[], &[all.clone()]);
+    let (code, e) = run(
+        &integrate_args(&poni, &full, "no"),
+        &[],
+        std::slice::from_ref(&all),
+    );
     assert_eq!(code, 0, "{e}");
     let mut reference = read_scan(&full);
 

@@ -184,7 +184,7 @@ fn round3(x: f64) -> f64 {
 }
 
 enum Sink {
-    Nexus(NexusWriter),
+    Nexus(Box<NexusWriter>),
     Csv(CsvWriter),
 }
 
@@ -304,9 +304,13 @@ pub fn run(args: Args) -> CmdResult {
                 }
             }
             skip = done.len();
-            Sink::Nexus(w)
+            Sink::Nexus(Box::new(w))
         }
-        Format::Hdf5 => Sink::Nexus(NexusWriter::create(&args.output, &info, &nexus_opts)?),
+        Format::Hdf5 => Sink::Nexus(Box::new(NexusWriter::create(
+            &args.output,
+            &info,
+            &nexus_opts,
+        )?)),
         Format::Csv if args.resume => return Err("--resume needs --format hdf5".into()),
         Format::Csv => Sink::Csv(CsvWriter::create(&args.output, &info, expected == Some(1))?),
     };
