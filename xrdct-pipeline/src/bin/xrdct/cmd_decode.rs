@@ -54,7 +54,7 @@ pub fn run(args: Args) -> CmdResult {
         (pixels.to_le_bytes(), section.element_type().numpy_name())
     } else {
         let mut pixels = vec![0i32; section.element_count()];
-        let on_gpu = args.backend == Backend::Gpu && gpu_decode_i32(&section, &mut pixels)?;
+        let on_gpu = args.backend == Backend::Gpu && gpu_decode_i32(section, &mut pixels)?;
         if !on_gpu {
             section.decode_into_i32(&mut pixels).map_err(|e| {
                 if matches!(e.kind(), cbf_format::ErrorKind::ValueOutOfRange { .. }) {
