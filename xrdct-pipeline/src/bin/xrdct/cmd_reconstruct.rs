@@ -102,7 +102,9 @@ pub fn run(args: Args) -> CmdResult {
     let fbp_opts = FbpOptions { filter, center };
     // `--backend gpu`: back-projection on the GPU (filtering on the CPU), or the CPU with a
     // note when there is no GPU.
+    #[cfg_attr(not(feature = "gpu"), allow(unused_mut))]
     let mut backend = "cpu";
+    #[cfg_attr(not(feature = "gpu"), allow(unused_mut))]
     let mut gpu_tomo = None;
     if want_gpu {
         #[cfg(feature = "gpu")]
