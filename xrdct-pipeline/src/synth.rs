@@ -232,18 +232,22 @@ impl SynthDetector {
     }
 }
 
-/// Poisson deviate: exact multiplication method for small means, rounded normal above 30.
+/// Poisson deviate: exact inversion of the cumulative distribution (one uniform draw) for
+/// small means, rounded normal above 30.
 fn poisson(rng: &mut Pcg64Mcg, lam: f64) -> i32 {
     if lam <= 0.0 {
         return 0;
     }
     if lam < 30.0 {
-        let l = (-lam).exp();
+        let u: f64 = rng.random();
+        let mut p = (-lam).exp();
+        let mut cdf = p;
         let mut k = 0;
-        let mut p: f64 = rng.random();
-        while p > l {
+        // The tail beyond k = 200 has probability below 1e-80 for these means.
+        while u > cdf && k < 200 {
             k += 1;
-            p *= rng.random::<f64>();
+            p *= lam / k as f64;
+            cdf += p;
         }
         k
     } else {
@@ -279,6 +283,25 @@ mod tests {
             pilatus2m_gap_mask(true).iter().filter(|&&m| m).count(),
             211_405
         );
+    }
+
+    #[test]
+    fn poisson_mean_and_variance() {
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        for lam in [0.3, 4.0, 17.5, 80.0] {
+            let n = 200_000;
+            let xs: Vec<f64> = (0..n).map(|_| poisson(&mut rng, lam) as f64).collect();
+            let mean = xs.iter().sum::<f64>() / n as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+            assert!(
+                (mean - lam).abs() < 0.02 * lam + 0.01,
+                "mean {mean} for {lam}"
+            );
+            assert!(
+                (var - lam).abs() < 0.05 * lam + 0.02,
+                "variance {var} for {lam}"
+            );
+        }
     }
 
     #[test]
