@@ -232,6 +232,18 @@ impl SynthDetector {
     }
 }
 
+/// 1/k for k ≤ 200: the Poisson inversion multiplies instead of dividing (a division on the
+/// loop's dependency chain costs several times a multiplication).
+static INV_K: [f64; 201] = {
+    let mut t = [0.0; 201];
+    let mut k = 1;
+    while k < 201 {
+        t[k] = 1.0 / k as f64;
+        k += 1;
+    }
+    t
+};
+
 /// Poisson deviate: exact inversion of the cumulative distribution (one uniform draw) for
 /// small means, rounded normal above 30.
 fn poisson(rng: &mut Pcg64Mcg, lam: f64) -> i32 {
@@ -242,14 +254,14 @@ fn poisson(rng: &mut Pcg64Mcg, lam: f64) -> i32 {
         let u: f64 = rng.random();
         let mut p = (-lam).exp();
         let mut cdf = p;
-        let mut k = 0;
+        let mut k = 0usize;
         // The tail beyond k = 200 has probability below 1e-80 for these means.
         while u > cdf && k < 200 {
             k += 1;
-            p *= lam / k as f64;
+            p *= lam * INV_K[k];
             cdf += p;
         }
-        k
+        k as i32
     } else {
         // Box–Muller
         let u1: f64 = rng.random::<f64>().max(1e-300);
