@@ -166,6 +166,29 @@ fn hist_low(
     }
 }
 
+/// [`hist16`] when zero itself is a dummy value: every value below 1 takes the checked path.
+#[allow(clippy::too_many_arguments)]
+fn hist16_checked(
+    idx: &[u16],
+    px: &[i32],
+    first: usize,
+    trash: usize,
+    rej: Option<IntReject>,
+    h0: &mut [i64; 65536],
+    h1: &mut [i64; 65536],
+    corr: &mut [i64; 65536],
+    rejected: &mut Vec<u32>,
+) {
+    for (k, (&b, &v)) in idx.iter().zip(px).enumerate() {
+        let h = if k % 2 == 0 { &mut *h0 } else { &mut *h1 };
+        if v >= 1 {
+            h[b as usize] = h[b as usize].wrapping_add(v as i64);
+        } else {
+            hist_low(b as usize, v, first + k, trash, rej, h, corr, rejected);
+        }
+    }
+}
+
 /// No-split histogram of one block with `u16` bin indices (65 536-slot histograms: no bounds
 /// checks in the hot path).
 fn hist16(
@@ -183,10 +206,17 @@ fn hist16(
     ) else {
         return;
     };
-    let corr = &mut acc.corr;
+    let Ok(corr) = <&mut [i64; 65536]>::try_from(acc.corr.as_mut_slice()) else {
+        return;
+    };
     let rejected = &mut acc.rejected;
     let n = px.len().min(idx.len());
     let (idx, px) = (&idx[..n], &px[..n]);
+    if rej.is_some_and(|r| r.rejects(0)) {
+        // Zero is a dummy value: zeros must be rejected, so every value below 1 is checked.
+        hist16_checked(idx, px, first, trash, rej, h0, h1, corr, rejected);
+        return;
+    }
     if rej.is_some_and(|r| r.lo as i64 + r.span as i64 >= 1) {
         // Dummies among positive values (e.g. 65535): every pixel takes the checked path.
         for (k, (&b, &v)) in idx.iter().zip(px).enumerate() {
@@ -197,11 +227,17 @@ fn hist16(
     // Four interleaved streams a quarter of the block apart (different rows, hence different
     // bins), alternating between the two copies: the read-modify-write of a bin rarely
     // depends on the one just before.
+    //
+    // Zero counts are common (weak background, beamstop shadow) and interleave unpredictably
+    // with positive ones, so every value ≥ 0 takes the same branch-free update: Σv, and the
+    // Poisson correction max(1 − v, 0) = [v = 0] counted beside it. Only negative values
+    // (gaps, dummies; they come in runs) take the side path.
     let q = n / 4;
     let mut one = |h: &mut [i64; 65536], k: usize| {
         let (b, v) = (idx[k] as usize, px[k]);
-        if v >= 1 {
+        if v >= 0 {
             h[b] = h[b].wrapping_add(v as i64);
+            corr[b] += (v == 0) as i64;
         } else {
             hist_low(b, v, first + k, trash, rej, h, corr, rejected);
         }
@@ -294,8 +330,10 @@ impl Engine {
     pub fn new_accumulator(&self) -> Accumulator {
         let slots = self.n_bins + 1;
         let (hist, ints, floats) = match &self.kernel {
+            // 65 536 correction slots too: zero-count pixels of any bin (trash included) are
+            // counted in the hot loop without a bounds check; finish reads the real bins only.
             Kernel::Histogram(super::BinIndex::U16(_)) => {
-                ([vec![0; 65536], vec![0; 65536]], slots, slots)
+                ([vec![0; 65536], vec![0; 65536]], 65536, slots)
             }
             Kernel::Histogram(super::BinIndex::U32(_)) => {
                 ([vec![0; slots], Vec::new()], slots, slots)
