@@ -570,6 +570,23 @@ impl Engine {
                 }
             }
         }
+        self.finish_sums(&signal, &variance, &acc.rejected, nf)
+    }
+
+    /// The pattern from one frame's per-bin signal and variance sums (CPU or GPU): the
+    /// engine's frame-independent sums, re-summed without the `rejected` pixels where any,
+    /// `nf` (monitor) multiplying every normalization.
+    pub(crate) fn finish_sums(
+        &self,
+        signal: &[f64],
+        variance: &[f64],
+        rejected: &[u32],
+        nf: f64,
+    ) -> Result<Pattern, Error> {
+        let nb = self.n_bins;
+        if signal.len() != nb || variance.len() != nb {
+            return Err(Error::Invalid("sums were made for another engine"));
+        }
         // Static sums; the bins that lost rejected pixels are summed again without them, in
         // the same order (subtracting would cancel badly when most of a bin is rejected).
         let mut count = self.static_count.clone();
@@ -577,11 +594,14 @@ impl Engine {
         let mut norm2 = self.static_norm2.clone();
         let mut dark = self.static_dark.clone();
         let mut entries = self.static_entries.clone();
-        if !acc.rejected.is_empty() {
+        if !rejected.is_empty() {
             let mut is_rejected = vec![0u64; self.n_pixels.div_ceil(64)];
             let mut touched = vec![false; nb];
-            for &p in &acc.rejected {
+            for &p in rejected {
                 let p = p as usize;
+                if p >= self.n_pixels {
+                    return Err(Error::Invalid("a rejected pixel lies past the frame"));
+                }
                 is_rejected[p / 64] |= 1 << (p % 64);
                 match &self.kernel {
                     Kernel::Histogram(index) => {
