@@ -156,23 +156,17 @@ impl Stage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_util::{validate, wgsl_layout};
 
+    /// The stage's WGSL, parsed and validated.
     fn module(stage: Stage) -> naga::Module {
-        naga::front::wgsl::parse_str(&stage.source())
-            .unwrap_or_else(|e| panic!("{}: {}", stage.name(), e.emit_to_string(&stage.source())))
+        validate(stage.name(), &stage.source())
     }
 
     #[test]
     fn every_stage_validates() {
         for stage in Stage::ALL {
             let m = module(stage);
-            let mut v = naga::valid::Validator::new(
-                naga::valid::ValidationFlags::all(),
-                naga::valid::Capabilities::empty(),
-            );
-            v.validate(&m).unwrap_or_else(|e| {
-                panic!("{}: {}", stage.name(), e.emit_to_string(&stage.source()))
-            });
             let ep = m
                 .entry_points
                 .iter()
@@ -180,26 +174,6 @@ mod tests {
                 .expect("entry point");
             assert_eq!(ep.stage, naga::ShaderStage::Compute);
             assert_eq!(ep.workgroup_size, [WORKGROUP, 1, 1], "{}", stage.name());
-        }
-    }
-
-    /// Size and member offsets of the WGSL struct `name` (naga's layout).
-    fn wgsl_layout(m: &naga::Module, name: &str) -> (u32, Vec<(String, u32)>) {
-        let ty = m
-            .types
-            .iter()
-            .find(|(_, t)| t.name.as_deref() == Some(name))
-            .unwrap_or_else(|| panic!("no struct {name}"))
-            .1;
-        match &ty.inner {
-            naga::TypeInner::Struct { members, span } => (
-                *span,
-                members
-                    .iter()
-                    .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
-                    .collect(),
-            ),
-            other => panic!("{name} is not a struct: {other:?}"),
         }
     }
 
