@@ -5,7 +5,7 @@
 //! - `azint_build/{no,bbox}`: engine construction (pixel map excluded);
 //! - `azint_integrate/{no,bbox}`: one decoded frame in memory → pattern, one core;
 //! - `azint_fused/{no,bbox}`: one compressed frame in memory → pattern through
-//!   `byteoffset::decode_visit` blocks of 4096 pixels (the decoded frame never exists), one core;
+//!   `byteoffset::decode_visit` blocks of one engine tile (32 768 pixels) (the decoded frame never exists), one core;
 //! - `azint_fused_2cores/{no,bbox}`: 8 compressed frames shared by the rayon pool (frames,
 //!   not bins, in parallel), throughput in frames.
 //!
@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use xrdct_pipeline::synth::{PILATUS_PIXEL_M, SynthDetector, SynthGeometry, realistic_frame};
 
 const BINS: usize = 2000;
-const VISIT_BLOCK: usize = 4096;
+const VISIT_BLOCK: usize = azint::engine::TILE;
 
 fn pixel_map() -> PixelMap {
     let g = SynthGeometry::default();

@@ -6,7 +6,7 @@
 //! - `decode`: byte-offset payload → whole i32 frame (per code path: the active SIMD path and
 //!   the portable scalar one);
 //! - `integrate`: decoded frame → pattern (azint engine, per splitting);
-//! - `fused`: CBF bytes → parse → decode in L1-sized blocks → accumulators → pattern, the CPU
+//! - `fused`: CBF bytes → parse → decode in tile-sized blocks (L2) → accumulators → pattern, the CPU
 //!   reducer the pipeline runs;
 //! - `pipeline`: the whole engine (feeder, workers, in-order writer) into a NeXus file.
 //!
@@ -87,6 +87,8 @@ pub struct BenchOptions {
     pub threads: usize,
     /// Radial bins.
     pub bins: usize,
+    /// Measurements per figure; the figure is their median (machines are noisy).
+    pub repeat: usize,
 }
 
 impl Default for BenchOptions {
@@ -98,6 +100,7 @@ impl Default for BenchOptions {
             splits: vec![Split::No, Split::BBox],
             threads: 0,
             bins: 2000,
+            repeat: 3,
         }
     }
 }
@@ -203,6 +206,24 @@ impl BenchFrames {
 
 const PIXELS: f64 = (PILATUS2M_ROWS * PILATUS2M_COLS) as f64;
 
+/// Median of `repeat` (at least 1) runs of `run`.
+fn median_of(
+    repeat: usize,
+    mut run: impl FnMut() -> Result<f64, BenchError>,
+) -> Result<f64, BenchError> {
+    let mut v = Vec::new();
+    for _ in 0..repeat.max(1) {
+        v.push(run()?);
+    }
+    v.sort_by(f64::total_cmp);
+    let k = v.len();
+    Ok(if k % 2 == 1 {
+        v[k / 2]
+    } else {
+        0.5 * (v[k / 2 - 1] + v[k / 2])
+    })
+}
+
 /// Runs `work(state, frame_index)` for `n` frames on `threads` threads, each with its own
 /// `init()` state; returns frames/s.
 fn measure<S>(
@@ -277,15 +298,17 @@ pub fn run_bench(
             paths.push(byteoffset::Path::Scalar);
         }
         for path in paths {
-            let fps = measure(
-                n,
-                threads,
-                || vec![0i32; PILATUS2M_ROWS * PILATUS2M_COLS],
-                |buf, k| {
-                    byteoffset::decode_into_with(path, payload(k), buf)
-                        .map_err(|e| BenchError::Frame(e.to_string()))
-                },
-            )?;
+            let fps = median_of(opts.repeat, || {
+                measure(
+                    n,
+                    threads,
+                    || vec![0i32; PILATUS2M_ROWS * PILATUS2M_COLS],
+                    |buf, k| {
+                        byteoffset::decode_into_with(path, payload(k), buf)
+                            .map_err(|e| BenchError::Frame(e.to_string()))
+                    },
+                )
+            })?;
             push(
                 result(Stage::Decode, path.name(), None, threads, fps),
                 &mut out,
@@ -300,83 +323,93 @@ pub fn run_bench(
         let reducer = frames.reducer(split, opts.bins)?;
         if wants(Stage::Integrate) {
             let engine = reducer.engine();
-            let fps = measure(
-                n,
-                threads,
-                || (),
-                |_, k| {
-                    engine
-                        .integrate_i32(&frames.pixels[k % m], 1.0)
-                        .map(drop)
-                        .map_err(|e| BenchError::Frame(e.to_string()))
-                },
-            )?;
+            let fps = median_of(opts.repeat, || {
+                measure(
+                    n,
+                    threads,
+                    || (),
+                    |_, k| {
+                        engine
+                            .integrate_i32(&frames.pixels[k % m], 1.0)
+                            .map(drop)
+                            .map_err(|e| BenchError::Frame(e.to_string()))
+                    },
+                )
+            })?;
             push(
                 result(Stage::Integrate, "-", Some(split), threads, fps),
                 &mut out,
             );
         }
         if wants(Stage::Fused) {
-            let fps = measure(
-                n,
-                threads,
-                || reducer.worker(),
-                |worker, k| {
-                    // Parsing is part of the stage, as in the pipeline's workers.
-                    let file = cbf_format::CbfFile::from_bytes(&frames.cbf[k % m])
-                        .map_err(|e| BenchError::Frame(e.to_string()))?;
-                    let frame = FrameData {
-                        index: k,
-                        section: &file.sections()[0],
-                        normalization: 1.0,
-                    };
-                    worker
-                        .reduce(&frame)
-                        .map(drop)
-                        .map_err(|e| BenchError::Frame(e.to_string()))
-                },
-            )?;
+            let fps = median_of(opts.repeat, || {
+                measure(
+                    n,
+                    threads,
+                    || reducer.worker(),
+                    |worker, k| {
+                        // Parsing is part of the stage, as in the pipeline's workers.
+                        let file = cbf_format::CbfFile::from_bytes(&frames.cbf[k % m])
+                            .map_err(|e| BenchError::Frame(e.to_string()))?;
+                        let frame = FrameData {
+                            index: k,
+                            section: &file.sections()[0],
+                            normalization: 1.0,
+                        };
+                        worker
+                            .reduce(&frame)
+                            .map(drop)
+                            .map_err(|e| BenchError::Frame(e.to_string()))
+                    },
+                )
+            })?;
             push(
                 result(Stage::Fused, active.name(), Some(split), threads, fps),
                 &mut out,
             );
         }
         if wants(Stage::Pipeline) {
-            let dir = std::env::temp_dir().join(format!("xrdct-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).map_err(|e| BenchError::Output(e.to_string()))?;
-            let path = dir.join("bench.h5");
-            let mut sink = NexusWriter::create(&path, reducer.info(), &NexusOptions::default())
-                .map_err(|e| BenchError::Output(e.to_string()))?;
-            let sources = (0..n).map(|k| FrameSource::Memory {
-                name: format!("synthetic_{k:05}.cbf").into(),
-                bytes: frames.cbf[k % m].clone(),
-            });
-            let opts_p = PipelineOptions {
-                workers: threads,
-                ..Default::default()
-            };
-            let stats = Pipeline::new(&reducer, opts_p)
-                .run(sources, 0, &mut sink)
-                .map_err(|e| BenchError::Output(e.to_string()))?;
-            sink.finish(&serde_json::json!({}))
-                .map_err(|e| BenchError::Output(e.to_string()))?;
-            let _ = std::fs::remove_dir_all(&dir);
-            if stats.failed > 0 {
-                return Err(BenchError::Frame(stats.failures[0].1.clone()));
-            }
+            let fps = median_of(opts.repeat, || pipeline_fps(&reducer, frames, n, threads))?;
             push(
-                result(
-                    Stage::Pipeline,
-                    active.name(),
-                    Some(split),
-                    threads,
-                    stats.frames_per_s(),
-                ),
+                result(Stage::Pipeline, active.name(), Some(split), threads, fps),
                 &mut out,
             );
         }
     }
     Ok(out)
+}
+
+/// One run of the whole pipeline (queue, workers, reorder, NeXus writer) on `n` frames.
+fn pipeline_fps(
+    reducer: &CpuReducer,
+    frames: &BenchFrames,
+    n: usize,
+    threads: usize,
+) -> Result<f64, BenchError> {
+    let m = frames.cbf.len();
+    let dir = std::env::temp_dir().join(format!("xrdct-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| BenchError::Output(e.to_string()))?;
+    let path = dir.join("bench.h5");
+    let mut sink = NexusWriter::create(&path, reducer.info(), &NexusOptions::default())
+        .map_err(|e| BenchError::Output(e.to_string()))?;
+    let sources = (0..n).map(|k| FrameSource::Memory {
+        name: format!("synthetic_{k:05}.cbf").into(),
+        bytes: frames.cbf[k % m].clone(),
+    });
+    let opts_p = PipelineOptions {
+        workers: threads,
+        ..Default::default()
+    };
+    let stats = Pipeline::new(reducer, opts_p)
+        .run(sources, 0, &mut sink)
+        .map_err(|e| BenchError::Output(e.to_string()))?;
+    sink.finish(&serde_json::json!({}))
+        .map_err(|e| BenchError::Output(e.to_string()))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if stats.failed > 0 {
+        return Err(BenchError::Frame(stats.failures[0].1.clone()));
+    }
+    Ok(stats.frames_per_s())
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //! file, a mask and the user's options ([`IntegrateSettings`]).
 //!
 //! The CPU reducer fuses the two stages: the byte-offset decoder visits the frame in blocks
-//! of [`BLOCK_PIXELS`] pixels that stay in L1, and the engine adds each block to the frame's
-//! accumulators. The 10 MB decoded frame never exists.
+//! of [`BLOCK_PIXELS`] pixels (one tile of the engine, 128 KiB: stays in L2), and the engine
+//! sums each block into the frame's accumulators. The 10 MB decoded frame never exists.
 //!
 //! ```no_run
 //! use xrdct_pipeline::integrate::IntegrateSettings;
@@ -31,8 +31,9 @@ use serde_json::{Map, Value, json};
 use crate::output::RunInfo;
 use crate::pool::{Accumulators, FrameData, FrameError, FrameReducer, ReduceWorker, Row};
 
-/// Pixels per decoded block in the fused path (16 KiB of i32: stays in L1).
-pub const BLOCK_PIXELS: usize = 4096;
+/// Pixels per decoded block in the fused path: one tile of the engine, which it sums without
+/// a copy (128 KiB of i32: stays in L2).
+pub const BLOCK_PIXELS: usize = azint::engine::TILE;
 
 /// Why the integrator could not be set up. Each variant's doc says whose fault it is.
 #[derive(Debug, thiserror::Error)]

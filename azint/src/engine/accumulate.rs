@@ -1,23 +1,22 @@
 //! Per-frame accumulation (the hot loops) and the final division into a [`Pattern`].
 //!
-//! ## No splitting, integer frames
-//! Each pixel adds its value to its bin's `i64` (exact: no overflow below 2³² pixels). The
-//! Poisson variance Σmax(v, 1) = Σv + Σmax(1 − v, 0) needs a correction only for values
-//! below 1, which also are the only candidates for dummies: one predictable compare sends
-//! those rare pixels to a side path. Two copies of the histogram (even/odd pixels) break the
-//! store-to-load chains of neighbouring pixels that fall in the same bin, and `u16` bin
-//! indices address 65 536-slot histograms, which needs no bounds check.
+//! ## Integer frames
+//! Pixels go through the tiled matrix ([`super::tiles`]): whole tiles straight from the
+//! caller's block, partial ones staged until complete, so the sums never depend on how a
+//! frame is cut into blocks. Without splitting the signal Σv and the Poisson correction
+//! Σmax(1 − v, 0) (variance Σmax(v, 1) = Σv + Σmax(1 − v, 0)) are exact `i64`s; with
+//! splitting, `f64` sums of `c·v` and `c²·max(v, 1)`.
 //!
-//! ## Splitting
-//! The CSC matrix is scattered: `signal[b] += c·v`, `variance[b] += c²·max(v, 1)` in f64.
+//! ## Float frames
+//! The per-pixel matrix (bin index or CSC) is scattered in `f64`.
 //!
 //! ## Rejected pixels
 //! Pixels whose raw value is a dummy are not added; their index is recorded and
 //! [`Engine::finish`] sums the frame-independent quantities (count, normalization,
 //! normalization², dark) of the bins they touch again without them.
 
-use super::sparse::Runs;
-use super::{DummyTest, Engine, ErrorModel, Kernel};
+use super::tiles::{IntReject, TILE, TileSums, Tiles};
+use super::{Engine, ErrorModel, Kernel};
 use crate::Error;
 
 /// The running sums of one frame. Create with [`Engine::new_accumulator`], feed with
@@ -25,36 +24,34 @@ use crate::Error;
 /// with [`Accumulator::reset`].
 #[derive(Clone, Debug)]
 pub struct Accumulator {
-    /// Integer histograms Σv (no splitting), two interleaved copies.
-    hist: [Vec<i64>; 2],
-    /// Σmax(1 − v, 0) of the valid pixels below 1 (no splitting).
-    corr: Vec<i64>,
+    /// Σv per bin (integer frames, no splitting).
+    hist: Vec<i64>,
+    /// Σmax(1 − v, 0) per bin (integer frames, no splitting).
+    low: Vec<i64>,
     /// Float sums (splitting, or float frames): (signal, variance) per bin.
     sums_f: Vec<[f64; 2]>,
-    /// Compact 1D scatter: Σc·v and Σc²·max(v, 1) in separate arrays, two copies (pixel
-    /// parity) so that neighbouring pixels, which share bins, update different memory.
-    sig4: [Vec<f64>; 2],
-    var4: [Vec<f64>; 2],
     /// Pixels rejected by the dummy test.
     rejected: Vec<u32>,
     /// Raw frame kept for the azimuthal error model (NaN where not given).
     raw: Vec<f32>,
+    /// Pixels of tiles that arrived in pieces (allocated on first use).
+    stage: Vec<i32>,
+    /// Pixels received so far of each tile.
+    tile_fill: Vec<u32>,
+    /// The last, shorter tile padded to a whole one.
+    last_tile: Vec<i32>,
     pixels_added: usize,
 }
 
 impl Accumulator {
     /// Clears the sums for the next frame, keeping the allocations.
     pub fn reset(&mut self) {
-        for h in &mut self.hist {
-            h.fill(0);
-        }
-        self.corr.fill(0);
+        self.hist.fill(0);
+        self.low.fill(0);
         self.sums_f.fill([0.0; 2]);
-        for v in self.sig4.iter_mut().chain(self.var4.iter_mut()) {
-            v.fill(0.0);
-        }
         self.rejected.clear();
         self.raw.fill(f32::NAN);
+        self.tile_fill.fill(0);
         self.pixels_added = 0;
     }
 
@@ -120,239 +117,24 @@ impl PixelValue for f32 {
     }
 }
 
-/// Rejected-range test in integers: `v` in `lo..=hi` ⇔ `(v − lo) as u32 <= hi − lo`.
-#[derive(Clone, Copy)]
-struct IntReject {
-    lo: i32,
-    span: u32,
-}
-
-impl IntReject {
-    fn new(d: Option<&DummyTest>) -> Option<IntReject> {
-        let (lo, hi) = d?.int_range?;
-        Some(IntReject {
-            lo,
-            span: (hi as i64 - lo as i64) as u32,
-        })
-    }
-    #[inline(always)]
-    fn rejects(self, v: i32) -> bool {
-        (v.wrapping_sub(self.lo) as u32) <= self.span
-    }
-}
-
-/// The rare path of a no-split integer pixel (value below 1, or any value when the dummy range
-/// reaches 1 or above): dummy or Poisson correction.
-#[inline(never)]
-#[allow(clippy::too_many_arguments)]
-fn hist_low(
-    b: usize,
-    v: i32,
-    p: usize,
-    trash: usize,
-    rej: Option<IntReject>,
-    h: &mut [i64],
-    corr: &mut [i64],
-    rejected: &mut Vec<u32>,
-) {
-    if b >= trash {
-        return;
-    }
-    if rej.is_some_and(|r| r.rejects(v)) {
-        rejected.push(p as u32);
-    } else {
-        h[b] = h[b].wrapping_add(v as i64);
-        corr[b] = corr[b].wrapping_add((1 - v as i64).max(0));
-    }
-}
-
-/// [`hist16`] when zero itself is a dummy value: every value below 1 takes the checked path.
-#[allow(clippy::too_many_arguments)]
-fn hist16_checked(
-    idx: &[u16],
-    px: &[i32],
-    first: usize,
-    trash: usize,
-    rej: Option<IntReject>,
-    h0: &mut [i64; 65536],
-    h1: &mut [i64; 65536],
-    corr: &mut [i64; 65536],
-    rejected: &mut Vec<u32>,
-) {
-    for (k, (&b, &v)) in idx.iter().zip(px).enumerate() {
-        let h = if k % 2 == 0 { &mut *h0 } else { &mut *h1 };
-        if v >= 1 {
-            h[b as usize] = h[b as usize].wrapping_add(v as i64);
-        } else {
-            hist_low(b as usize, v, first + k, trash, rej, h, corr, rejected);
-        }
-    }
-}
-
-/// No-split histogram of one block with `u16` bin indices (65 536-slot histograms: no bounds
-/// checks in the hot path).
-fn hist16(
-    idx: &[u16],
-    px: &[i32],
-    first: usize,
-    trash: usize,
-    rej: Option<IntReject>,
-    acc: &mut Accumulator,
-) {
-    let [h0, h1] = &mut acc.hist;
-    let (Ok(h0), Ok(h1)) = (
-        <&mut [i64; 65536]>::try_from(h0.as_mut_slice()),
-        <&mut [i64; 65536]>::try_from(h1.as_mut_slice()),
-    ) else {
-        return;
-    };
-    let Ok(corr) = <&mut [i64; 65536]>::try_from(acc.corr.as_mut_slice()) else {
-        return;
-    };
-    let rejected = &mut acc.rejected;
-    let n = px.len().min(idx.len());
-    let (idx, px) = (&idx[..n], &px[..n]);
-    if rej.is_some_and(|r| r.rejects(0)) {
-        // Zero is a dummy value: zeros must be rejected, so every value below 1 is checked.
-        hist16_checked(idx, px, first, trash, rej, h0, h1, corr, rejected);
-        return;
-    }
-    if rej.is_some_and(|r| r.lo as i64 + r.span as i64 >= 1) {
-        // Dummies among positive values (e.g. 65535): every pixel takes the checked path.
-        for (k, (&b, &v)) in idx.iter().zip(px).enumerate() {
-            hist_low(b as usize, v, first + k, trash, rej, h0, corr, rejected);
-        }
-        return;
-    }
-    // Four interleaved streams a quarter of the block apart (different rows, hence different
-    // bins), alternating between the two copies: the read-modify-write of a bin rarely
-    // depends on the one just before.
-    //
-    // Zero counts are common (weak background, beamstop shadow) and interleave unpredictably
-    // with positive ones, so every value ≥ 0 takes the same branch-free update: Σv, and the
-    // Poisson correction max(1 − v, 0) = [v = 0] counted beside it. Only negative values
-    // (gaps, dummies; they come in runs) take the side path.
-    let q = n / 4;
-    let mut one = |h: &mut [i64; 65536], k: usize| {
-        let (b, v) = (idx[k] as usize, px[k]);
-        if v >= 0 {
-            h[b] = h[b].wrapping_add(v as i64);
-            corr[b] += (v == 0) as i64;
-        } else {
-            hist_low(b, v, first + k, trash, rej, h, corr, rejected);
-        }
-    };
-    for k in 0..q {
-        one(h0, k);
-        one(h1, k + q);
-        one(h0, k + 2 * q);
-        one(h1, k + 3 * q);
-    }
-    for k in 4 * q..n {
-        one(h0, k);
-    }
-}
-
-/// Scatter of one block through the compact 1D layout: every pixel adds its (zero-padded)
-/// 4 coefficients to 4 consecutive bins without a data-dependent loop; wider pixels take the
-/// variable-length path. Four interleaved streams a quarter of the block apart keep
-/// consecutive updates of a bin (neighbouring pixels share bins) apart in time.
-fn scatter_runs(
-    runs: &Runs,
-    pixels: &[i32],
-    first: usize,
-    rej: Option<IntReject>,
-    var: bool,
-    acc: &mut Accumulator,
-) {
-    let n = pixels.len();
-    let (start, len) = (&runs.start[first..first + n], &runs.len[first..first + n]);
-    let coefs4 = &runs.coefs4[first..first + n];
-    let sums = &mut acc.sums_f;
-    let [sig_a, sig_b] = &mut acc.sig4;
-    let [var_a, var_b] = &mut acc.var4;
-    let mut sig4 = [sig_a.as_mut_slice(), sig_b.as_mut_slice()];
-    let mut var4 = [var_a.as_mut_slice(), var_b.as_mut_slice()];
-    let rejected = &mut acc.rejected;
-    let mut one = |k: usize| {
-        let (v, s, l) = (pixels[k], start[k] as usize, len[k] as usize);
-        if rej.is_some_and(|r| r.rejects(v)) {
-            if l != 0 {
-                rejected.push((first + k) as u32);
-            }
-            return;
-        }
-        let (vf, vv) = (v as f64, v.max(1) as f64);
-        if l <= 4 {
-            let c4 = coefs4[k].map(|c| c as f64);
-            let par = (first + k) & 1;
-            let Some(dst) = sig4[par].get_mut(s..s + 4) else {
-                return;
-            };
-            for (d, &c) in dst.iter_mut().zip(&c4) {
-                *d += c * vf;
-            }
-            if var {
-                let Some(dst) = var4[par].get_mut(s..s + 4) else {
-                    return;
-                };
-                for (d, &c) in dst.iter_mut().zip(&c4) {
-                    *d += c * c * vv;
-                }
-            }
-        } else {
-            let off = runs.offset_of(first + k);
-            let (Some(dst), Some(cs)) = (sums.get_mut(s..s + l), runs.coefs.get(off..off + l))
-            else {
-                return;
-            };
-            for (d, &c) in dst.iter_mut().zip(cs) {
-                let c = c as f64;
-                d[0] += c * vf;
-                d[1] += if var { c * c * vv } else { 0.0 };
-            }
-        }
-    };
-    let q = n / 4;
-    for k in 0..q {
-        one(k);
-        one(k + q);
-        one(k + 2 * q);
-        one(k + 3 * q);
-    }
-    for k in 4 * q..n {
-        one(k);
-    }
-}
-
 impl Engine {
     /// A zeroed accumulator sized for this engine.
     pub fn new_accumulator(&self) -> Accumulator {
-        let slots = self.n_bins + 1;
-        let (hist, ints, floats) = match &self.kernel {
-            // 65 536 correction slots too: zero-count pixels of any bin (trash included) are
-            // counted in the hot loop without a bounds check; finish reads the real bins only.
-            Kernel::Histogram(super::BinIndex::U16(_)) => {
-                ([vec![0; 65536], vec![0; 65536]], 65536, slots)
-            }
-            Kernel::Histogram(super::BinIndex::U32(_)) => {
-                ([vec![0; slots], Vec::new()], slots, slots)
-            }
-            Kernel::Sparse(_) => ([Vec::new(), Vec::new()], 0, slots),
-        };
+        let nb = self.n_bins;
         let raw = if self.error_model == ErrorModel::Azimuthal {
             vec![f32::NAN; self.n_pixels]
         } else {
             Vec::new()
         };
         Accumulator {
-            hist,
-            corr: vec![0; ints],
-            sums_f: vec![[0.0; 2]; floats + 4],
-            sig4: [vec![0.0; floats + 4], vec![0.0; floats + 4]],
-            var4: [vec![0.0; floats + 4], vec![0.0; floats + 4]],
+            hist: vec![0; nb],
+            low: vec![0; nb],
+            sums_f: vec![[0.0; 2]; nb],
             rejected: Vec::new(),
             raw,
+            stage: Vec::new(),
+            tile_fill: vec![0; self.tiles.n_tiles()],
+            last_tile: Vec::new(),
             pixels_added: 0,
         }
     }
@@ -363,7 +145,9 @@ impl Engine {
                 "pixel block extends past the end of the frame",
             ));
         }
-        if acc.sums_f.len() != self.n_bins + 5
+        if acc.sums_f.len() != self.n_bins
+            || acc.hist.len() != self.n_bins
+            || acc.tile_fill.len() != self.tiles.n_tiles()
             || (self.error_model == ErrorModel::Azimuthal && acc.raw.len() != self.n_pixels)
         {
             return Err(Error::Invalid("accumulator was made by another engine"));
@@ -373,7 +157,9 @@ impl Engine {
 
     /// Adds a block of integer pixels `first_pixel .. first_pixel + pixels.len()` (row-major
     /// index) to the frame's sums. Blocks may come in any order and size; each pixel must be
-    /// added exactly once per frame.
+    /// added exactly once per frame. Blocks that start on a multiple of
+    /// [`Engine::preferred_block`] and hold whole tiles are summed where they are; other
+    /// pixels are copied until their tile is complete. The sums do not depend on the blocks.
     pub fn add_block(
         &self,
         acc: &mut Accumulator,
@@ -388,84 +174,71 @@ impl Engine {
             }
             return Ok(());
         }
-        let trash = self.n_bins;
-        let rej = IntReject::new(self.dummy.as_ref());
-        match &self.kernel {
-            Kernel::Histogram(index) => match index {
-                super::BinIndex::U16(idx) => {
-                    let idx = &idx[first_pixel..first_pixel + pixels.len()];
-                    hist16(idx, pixels, first_pixel, trash, rej, acc);
-                }
-                super::BinIndex::U32(idx) => {
-                    let idx = &idx[first_pixel..first_pixel + pixels.len()];
-                    let [h, _] = &mut acc.hist;
-                    for (k, (&b, &v)) in idx.iter().zip(pixels).enumerate() {
-                        let b = b as usize;
-                        if v >= 1 && !rej.is_some_and(|r| r.rejects(v)) {
-                            if let Some(slot) = h.get_mut(b) {
-                                *slot = slot.wrapping_add(v as i64);
-                            }
-                        } else {
-                            hist_low(
-                                b,
-                                v,
-                                first_pixel + k,
-                                trash,
-                                rej,
-                                h,
-                                &mut acc.corr,
-                                &mut acc.rejected,
-                            );
-                        }
-                    }
-                }
-            },
-            Kernel::Sparse(_) if self.runs.is_some() => {
-                if let Some(runs) = &self.runs {
-                    scatter_runs(
-                        runs,
-                        pixels,
-                        first_pixel,
-                        rej,
-                        self.error_model == ErrorModel::Poisson,
-                        acc,
-                    );
-                }
+        let n = self.n_pixels;
+        let mut pos = 0;
+        while pos < pixels.len() {
+            let p = first_pixel + pos;
+            let t = p / TILE;
+            let (start, end) = (t * TILE, ((t + 1) * TILE).min(n));
+            let rest = &pixels[pos..];
+            if p == start && rest.len() >= end - start {
+                self.add_tile(acc, t, &rest[..end - start]);
+                pos += end - start;
+                continue;
             }
-            Kernel::Sparse(csc) => {
-                let var = self.error_model == ErrorModel::Poisson;
-                let sums = &mut acc.sums_f;
-                for (k, &v) in pixels.iter().enumerate() {
-                    let p = first_pixel + k;
-                    let (a, b) = (csc.ptr[p] as usize, csc.ptr[p + 1] as usize);
-                    if a == b {
-                        continue;
-                    }
-                    if rej.is_some_and(|r| r.rejects(v)) {
-                        acc.rejected.push(p as u32);
-                        continue;
-                    }
-                    let (vf, vv) = (v as f64, v.max(1) as f64);
-                    let (bins, coefs) = (&csc.bins[a..b], &csc.coefs[a..b]);
-                    if var {
-                        for (&bin, &c) in bins.iter().zip(coefs) {
-                            let c = c as f64;
-                            if let Some(s) = sums.get_mut(bin as usize) {
-                                s[0] += c * vf;
-                                s[1] += c * c * vv;
-                            }
-                        }
-                    } else {
-                        for (&bin, &c) in bins.iter().zip(coefs) {
-                            if let Some(s) = sums.get_mut(bin as usize) {
-                                s[0] += c as f64 * vf;
-                            }
-                        }
-                    }
-                }
+            // Part of a tile: staged until the tile is complete.
+            let take = (end - p).min(rest.len());
+            if acc.stage.len() != n {
+                acc.stage = vec![0; n];
             }
+            acc.stage[p..p + take].copy_from_slice(&rest[..take]);
+            acc.tile_fill[t] += take as u32;
+            if acc.tile_fill[t] as usize == end - start {
+                let staged = std::mem::take(&mut acc.stage);
+                self.add_tile(acc, t, &staged[start..end]);
+                acc.stage = staged;
+            }
+            pos += take;
         }
         Ok(())
+    }
+
+    /// Sums one complete tile (`px` holds all its pixels).
+    fn add_tile(&self, acc: &mut Accumulator, tile: usize, px: &[i32]) {
+        let whole: &[i32; TILE] = match <&[i32; TILE]>::try_from(px) {
+            Ok(w) => w,
+            Err(_) => {
+                // The last, shorter tile: a zero-padded copy (the padding is never read).
+                acc.last_tile.resize(TILE, 0);
+                acc.last_tile[..px.len()].copy_from_slice(px);
+                match <&[i32; TILE]>::try_from(acc.last_tile.as_slice()) {
+                    Ok(w) => w,
+                    Err(_) => return,
+                }
+            }
+        };
+        let rej = self
+            .dummy
+            .as_ref()
+            .and_then(|d| d.int_range)
+            .map(|(lo, hi)| IntReject {
+                lo,
+                span: (hi as i64 - lo as i64) as u32,
+            });
+        let mut out = TileSums {
+            hist: &mut acc.hist,
+            low: &mut acc.low,
+            sums: &mut acc.sums_f,
+            rejected: &mut acc.rejected,
+        };
+        let tiles: &Tiles = &self.tiles;
+        match &self.kernel {
+            Kernel::Histogram(_) => tiles.hist(tile, whole, rej, &mut out),
+            Kernel::Sparse(_) if self.error_model == ErrorModel::Poisson => {
+                tiles.split::<true>(tile, whole, rej, &mut out)
+            }
+            Kernel::Sparse(_) => tiles.split::<false>(tile, whole, rej, &mut out),
+        }
     }
 
     /// Adds a block of float pixels (NaN and ±inf are invalid, as in pyFAI).
@@ -537,7 +310,7 @@ impl Engine {
                 "accumulator did not receive exactly one frame of pixels",
             ));
         }
-        if acc.sums_f.len() != self.n_bins + 5 {
+        if acc.sums_f.len() != self.n_bins || acc.hist.len() != self.n_bins {
             return Err(Error::Invalid("accumulator was made by another engine"));
         }
         if !normalization_factor.is_finite() || normalization_factor == 0.0 {
@@ -556,17 +329,16 @@ impl Engine {
         match &self.kernel {
             Kernel::Histogram(_) => {
                 for b in 0..nb {
-                    let s_all =
-                        acc.hist[0][b].wrapping_add(acc.hist[1].get(b).copied().unwrap_or(0));
-                    let v_all = s_all.wrapping_add(acc.corr[b]);
+                    let s_all = acc.hist[b];
+                    let v_all = s_all.wrapping_add(acc.low[b]);
                     signal[b] = s_all as f64 + acc.sums_f[b][0];
                     variance[b] = v_all as f64 + acc.sums_f[b][1];
                 }
             }
             Kernel::Sparse(_) => {
                 for b in 0..nb {
-                    signal[b] = acc.sums_f[b][0] + acc.sig4[0][b] + acc.sig4[1][b];
-                    variance[b] = acc.sums_f[b][1] + acc.var4[0][b] + acc.var4[1][b];
+                    signal[b] = acc.sums_f[b][0];
+                    variance[b] = acc.sums_f[b][1];
                 }
             }
         }
@@ -706,9 +478,7 @@ impl Engine {
     ) -> Result<Pattern, Error> {
         self.check_frame(frame.len())?;
         let mut acc = self.new_accumulator();
-        for (k, chunk) in frame.chunks(1 << 14).enumerate() {
-            self.add_block(&mut acc, k << 14, chunk)?;
-        }
+        self.add_block(&mut acc, 0, frame)?;
         self.finish(&acc, normalization_factor)
     }
 

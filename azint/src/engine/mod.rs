@@ -15,7 +15,7 @@
 //! current are summed per bin once, over the statically valid pixels. Per frame only the signal
 //! and the variance are accumulated; pixels rejected by `dummy`/`delta_dummy` are listed and
 //! the static sums of their bins recomputed without them at [`Engine::finish`]. Frames can be fed in blocks of
-//! any size and order ([`Engine::add_block`]), which is what the fused decode → integrate path
+//! any size and order ([`Engine::add_block`], summed per tile of [`TILE`] pixels), which is what the fused decode → integrate path
 //! of the pipeline does.
 //!
 //! Semantics follow pyFAI's `integrate1d_ng` / `integrate2d_ng` with the CSR engines:
@@ -46,14 +46,17 @@ mod binning;
 mod filters;
 pub mod sparse;
 mod split;
+mod tiles;
 
 use crate::Error;
 use crate::geometry::PixelMap;
 use binning::{Axis, MinMax, clip_azimuth};
 use rayon::prelude::*;
-use sparse::{Csc, Csr, Runs};
+use sparse::{Csc, Csr};
 use split::{FullScratch, Grid, PixelGeom};
 use std::f64::consts::PI;
+pub use tiles::TILE;
+use tiles::Tiles;
 
 pub use accumulate::{Accumulator, Pattern};
 pub use filters::SigmaClipOptions;
@@ -217,9 +220,8 @@ pub struct Engine {
     radial: Vec<f64>,
     azimuthal: Option<Vec<f64>>,
     kernel: Kernel,
-    /// Compact copy of a 1D splitting matrix for the scatter, when every pixel's bins are
-    /// consecutive.
-    pub(crate) runs: Option<Runs>,
+    /// The matrix cut into tiles, grouped by bin: what integer frames stream through.
+    tiles: Tiles,
     csr: Csr,
     /// flat × solid angle × polarization per pixel; 0 where the pixel is statically invalid.
     norm: Vec<f64>,
@@ -555,10 +557,7 @@ impl Engine {
             Kernel::Sparse(csc)
         };
 
-        let runs = match &kernel {
-            Kernel::Sparse(csc) if !two_d => Runs::from_csc(csc),
-            _ => None,
-        };
+        let tiles = Tiles::from_csr(&csr, n, config.split != Split::No)?;
         let mut radial = grid.radial.centres();
         let azimuthal = if two_d {
             grid.azimuth
@@ -579,7 +578,7 @@ impl Engine {
             azimuthal_bins: config.azimuthal_bins,
             radial,
             azimuthal,
-            runs,
+            tiles,
             kernel,
             csr,
             norm,
@@ -602,6 +601,12 @@ impl Engine {
     /// Azimuthal bin centres in degrees (2D only).
     pub fn azimuthal(&self) -> Option<&[f64]> {
         self.azimuthal.as_deref()
+    }
+
+    /// Block size (pixels) that [`Engine::add_block`] sums without copying: blocks starting
+    /// on a multiple of it and holding whole tiles of it (the last one may be shorter).
+    pub fn preferred_block(&self) -> usize {
+        TILE
     }
 
     /// Number of detector pixels.

@@ -30,6 +30,9 @@ pub struct Args {
     /// Radial bins.
     #[arg(long, default_value_t = 2000)]
     pub bins: usize,
+    /// Measurements per figure; each figure is their median.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
     /// Backend: cpu, or gpu (the GPU pipeline beside the CPU figures; CPU only without a GPU).
     #[arg(long, default_value = "cpu")]
     pub backend: String,
@@ -65,6 +68,7 @@ pub fn run(args: Args) -> CmdResult {
         splits,
         threads: args.threads,
         bins: args.bins,
+        repeat: args.repeat,
     };
     if !args.json {
         eprintln!(

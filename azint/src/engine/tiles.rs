@@ -1,0 +1,664 @@
+//! The integration matrix cut into tiles of [`TILE`] consecutive pixels, each tile's entries
+//! grouped by bin ("segments"): the layout the CPU engines stream integer frames through.
+//!
+//! A frame is processed one tile at a time. The tile's pixels (decoded straight into a buffer
+//! that stays in L2) are gathered segment by segment and each segment is summed in registers,
+//! so every bin is written once per tile instead of once per pixel: no read-modify-write
+//! chains through memory when neighbouring pixels share a bin, and the sums of a bin do not
+//! depend on how the frame was cut into blocks.
+//!
+//! - **No splitting**: exact `i64` sums of the values and of the Poisson correction
+//!   `max(1 − v, 0)`, one entry (a `u16` offset) per pixel.
+//! - **Splitting**: `f64` sums of `c·v` and `c²·max(v, 1)` with pyFAI's float32 coefficients;
+//!   segments are padded to a multiple of [`LANES`] with zero coefficients (on the segment's
+//!   last pixel) so the sums run in fixed-width lanes.
+//!
+//! Negative values (gaps, dummies) send their segment to a checked path that applies the
+//! dummy test pixel by pixel; the fast path only watches the sign bits.
+
+use super::sparse::Csr;
+use crate::Error;
+
+/// Pixels per tile (256 KiB of `i32`: a tile stays in L2 between decoding and summing; `u16` offsets).
+pub const TILE: usize = 1 << 16;
+const TILE_MASK: usize = TILE - 1;
+
+/// Width of the partial sums of the splitting kernel (segments are padded to a multiple).
+pub(crate) const LANES: usize = 4;
+
+/// Tile-major, bin-grouped integration matrix.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tiles {
+    /// First segment of each tile; one per tile plus one.
+    tile_seg: Vec<u32>,
+    /// Bin of each segment.
+    seg_bin: Vec<u32>,
+    /// Entries of segment `s`: `seg_ptr[s]..seg_ptr[s + 1]`.
+    seg_ptr: Vec<u32>,
+    /// Offset of each entry's pixel within its tile.
+    off: Vec<u16>,
+    /// Coefficient of each entry (splitting only; empty without).
+    coef: Vec<f32>,
+}
+
+/// Rejected-range test in integers: `v` in `lo..=hi` ⇔ `(v − lo) as u32 <= hi − lo`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IntReject {
+    pub lo: i32,
+    pub span: u32,
+}
+
+impl IntReject {
+    #[inline(always)]
+    pub fn rejects(self, v: i32) -> bool {
+        (v.wrapping_sub(self.lo) as u32) <= self.span
+    }
+
+    /// Whether a value ≥ 0 may be rejected (then the fast path cannot be trusted).
+    pub fn reaches_non_negative(self) -> bool {
+        self.lo as i64 + self.span as i64 >= 0
+    }
+}
+
+/// Per-bin sums the tile kernels add into.
+pub(crate) struct TileSums<'a> {
+    /// No splitting: Σv per bin.
+    pub hist: &'a mut [i64],
+    /// No splitting: Σmax(1 − v, 0) per bin.
+    pub low: &'a mut [i64],
+    /// Splitting: (Σc·v, Σc²·max(v, 1)) per bin.
+    pub sums: &'a mut [[f64; 2]],
+    /// Pixels rejected by the dummy test (a pixel may appear more than once).
+    pub rejected: &'a mut Vec<u32>,
+}
+
+impl Tiles {
+    /// Builds the tiles of a CSR matrix over `n_pixels` pixels; `with_coefs` keeps the
+    /// coefficients (splitting engines) and pads segments to [`LANES`].
+    pub(crate) fn from_csr(csr: &Csr, n_pixels: usize, with_coefs: bool) -> Result<Tiles, Error> {
+        let n_tiles = n_pixels.div_ceil(TILE);
+        let too_big = || Error::Invalid("integration matrix too large for the tiled engine");
+        // Segments in bin order: (tile, bin, first entry in the CSR, length).
+        let mut segs: Vec<(u32, u32, u32, u32)> = Vec::new();
+        let mut per_tile = vec![0u32; n_tiles + 1];
+        for b in 0..csr.n_rows() {
+            let (a, e) = (csr.indptr[b] as usize, csr.indptr[b + 1] as usize);
+            let mut k = a;
+            while k < e {
+                let t = csr.indices[k] as usize / TILE;
+                let mut j = k + 1;
+                while j < e && csr.indices[j] as usize / TILE == t {
+                    j += 1;
+                }
+                if t >= n_tiles {
+                    return Err(Error::Invalid(
+                        "integration matrix names a pixel past the frame",
+                    ));
+                }
+                segs.push((t as u32, b as u32, k as u32, (j - k) as u32));
+                per_tile[t + 1] += 1;
+                k = j;
+            }
+        }
+        for t in 0..n_tiles {
+            per_tile[t + 1] += per_tile[t];
+        }
+        // Stable counting sort by tile: bins stay in increasing order within a tile.
+        let mut order = vec![0u32; segs.len()];
+        let mut fill = per_tile.clone();
+        for (i, s) in segs.iter().enumerate() {
+            let t = s.0 as usize;
+            order[fill[t] as usize] = i as u32;
+            fill[t] += 1;
+        }
+        let padded = |len: usize| {
+            if with_coefs {
+                len.next_multiple_of(LANES)
+            } else {
+                len
+            }
+        };
+        let total: usize = segs.iter().map(|s| padded(s.3 as usize)).sum();
+        if total > u32::MAX as usize {
+            return Err(too_big());
+        }
+        let mut tiles = Tiles {
+            tile_seg: per_tile,
+            seg_bin: Vec::with_capacity(segs.len()),
+            seg_ptr: Vec::with_capacity(segs.len() + 1),
+            off: Vec::with_capacity(total),
+            coef: Vec::with_capacity(if with_coefs { total } else { 0 }),
+        };
+        tiles.seg_ptr.push(0);
+        for &i in &order {
+            let (t, b, k, len) = segs[i as usize];
+            let (k, len) = (k as usize, len as usize);
+            tiles.seg_bin.push(b);
+            let base = t as usize * TILE;
+            for j in k..k + len {
+                tiles.off.push((csr.indices[j] as usize - base) as u16);
+                if with_coefs {
+                    tiles.coef.push(csr.data[j]);
+                }
+            }
+            if with_coefs {
+                // Padding: zero coefficients on the segment's last pixel (whose value the
+                // segment reads anyway, so the sign test sees no foreign pixel).
+                let last = *tiles.off.last().unwrap_or(&0);
+                for _ in len..padded(len) {
+                    tiles.off.push(last);
+                    tiles.coef.push(0.0);
+                }
+            }
+            tiles.seg_ptr.push(tiles.off.len() as u32);
+        }
+        Ok(tiles)
+    }
+
+    /// Number of tiles.
+    pub(crate) fn n_tiles(&self) -> usize {
+        self.tile_seg.len().saturating_sub(1)
+    }
+
+    fn segments(&self, tile: usize) -> std::ops::Range<usize> {
+        match (self.tile_seg.get(tile), self.tile_seg.get(tile + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+
+    /// Adds tile `tile` (pixels `tile·TILE ..`, zero-padded to [`TILE`]) of a no-split engine.
+    pub(crate) fn hist(
+        &self,
+        tile: usize,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        out: &mut TileSums<'_>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { self.hist_avx2(tile, px, rej, out) };
+            return;
+        }
+        self.hist_body(tile, px, rej, out);
+    }
+
+    /// The portable no-split kernel.
+    fn hist_body(
+        &self,
+        tile: usize,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        out: &mut TileSums<'_>,
+    ) {
+        let checked_all = rej.is_some_and(IntReject::reaches_non_negative);
+        for s in self.segments(tile) {
+            let (sum, low, any) = if checked_all {
+                (0, 0, -1)
+            } else {
+                self.hist_segment(s, px)
+            };
+            if any < 0 {
+                self.hist_segment_checked(tile, s, px, rej, out);
+            } else {
+                self.add_hist(s, sum, low, out);
+            }
+        }
+    }
+
+    /// Σv, Σ[v = 0] and the OR of the values of segment `s` (exact, any values).
+    #[inline(always)]
+    fn hist_segment(&self, s: usize, px: &[i32; TILE]) -> (i64, i64, i32) {
+        let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
+        let (mut sum, mut low, mut any) = (0i64, 0i64, 0i32);
+        for &o in &self.off[a..e] {
+            let v = px[o as usize & TILE_MASK];
+            sum += v as i64;
+            low += (v == 0) as i64;
+            any |= v;
+        }
+        (sum, low, any)
+    }
+
+    #[inline(always)]
+    fn add_hist(&self, s: usize, sum: i64, low: i64, out: &mut TileSums<'_>) {
+        let b = self.seg_bin[s] as usize;
+        if let (Some(h), Some(l)) = (out.hist.get_mut(b), out.low.get_mut(b)) {
+            *h = h.wrapping_add(sum);
+            *l = l.wrapping_add(low);
+        }
+    }
+
+    /// One no-split segment with the dummy test applied pixel by pixel.
+    fn hist_segment_checked(
+        &self,
+        tile: usize,
+        s: usize,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        out: &mut TileSums<'_>,
+    ) {
+        let first = tile * TILE;
+        let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
+        let (mut sum, mut low) = (0i64, 0i64);
+        for &o in &self.off[a..e] {
+            let v = px[o as usize & TILE_MASK];
+            if rej.is_some_and(|r| r.rejects(v)) {
+                out.rejected.push((first + o as usize) as u32);
+            } else {
+                sum += v as i64;
+                low += (1 - v as i64).max(0);
+            }
+        }
+        self.add_hist(s, sum, low, out);
+    }
+
+    /// [`Tiles::hist`] with AVX2: eight values per step in `i32` lanes (Σv, Σ[v = 0], OR),
+    /// flushed into `i64` every 128 steps. Values of 2²⁴ or more could overflow a lane: the OR
+    /// sees them and the segment is summed again by the exact scalar loop.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn hist_avx2(
+        &self,
+        tile: usize,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        out: &mut TileSums<'_>,
+    ) {
+        use std::arch::x86_64::*;
+        let checked_all = rej.is_some_and(IntReject::reaches_non_negative);
+        let lanes_i64 = |v: __m256i| -> i64 {
+            let mut l = [0i32; 8];
+            // SAFETY: an array of 8 i32 (32 bytes, unaligned store).
+            unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), v) };
+            l.iter().map(|&x| x as i64).sum()
+        };
+        for s in self.segments(tile) {
+            if checked_all {
+                self.hist_segment_checked(tile, s, px, rej, out);
+                continue;
+            }
+            let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
+            let Some(offs) = self.off.get(a..e) else {
+                continue;
+            };
+            let (chunks, tail) = offs.as_chunks::<8>();
+            let (mut sum, mut low, mut any) = (0i64, 0i64, 0i32);
+            for o in tail {
+                let v = px[*o as usize & TILE_MASK];
+                sum += v as i64;
+                low += (v == 0) as i64;
+                any |= v;
+            }
+            let zero = _mm256_setzero_si256();
+            let mut vany = zero;
+            for block in chunks.chunks(128) {
+                let (mut vsum, mut vzero) = (zero, zero);
+                for o in block {
+                    let g = |l: usize| px[o[l] as usize & TILE_MASK];
+                    let v = _mm256_setr_epi32(g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7));
+                    vany = _mm256_or_si256(vany, v);
+                    vsum = _mm256_add_epi32(vsum, v);
+                    vzero = _mm256_sub_epi32(vzero, _mm256_cmpeq_epi32(v, zero));
+                }
+                sum += lanes_i64(vsum);
+                low += lanes_i64(vzero);
+            }
+            let mut l = [0i32; 8];
+            // SAFETY: an array of 8 i32 (32 bytes, unaligned store).
+            unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), vany) };
+            any |= l.iter().fold(0, |x, &y| x | y);
+            if any < 0 {
+                self.hist_segment_checked(tile, s, px, rej, out);
+            } else if any >= 1 << 24 {
+                let (sum, low, _) = self.hist_segment(s, px);
+                self.add_hist(s, sum, low, out);
+            } else {
+                self.add_hist(s, sum, low, out);
+            }
+        }
+    }
+
+    /// Adds tile `tile` of a splitting engine; `VAR`: also the Poisson variance.
+    pub(crate) fn split<const VAR: bool>(
+        &self,
+        tile: usize,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        out: &mut TileSums<'_>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { self.split_avx2::<VAR>(tile, px, rej, out) };
+            return;
+        }
+        self.split_body::<VAR>(tile, px, rej, out);
+    }
+
+    /// [`Tiles::split`] with AVX2: per 4 entries, one gather of the values, the products and
+    /// sums in four `f64` lanes, the same operations in the same order as [`Tiles::split_body`]
+    /// (so the two give identical sums).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn split_avx2<const VAR: bool>(
+        &self,
+        tile: usize,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        out: &mut TileSums<'_>,
+    ) {
+        use std::arch::x86_64::*;
+        let checked_all = rej.is_some_and(IntReject::reaches_non_negative);
+        let mut checked = Vec::new();
+        for s in self.segments(tile) {
+            let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
+            let (Some(offs), Some(coefs)) = (self.off.get(a..e), self.coef.get(a..e)) else {
+                continue;
+            };
+            if checked_all {
+                checked.push(s);
+                continue;
+            }
+            let (offs, _) = offs.as_chunks::<LANES>();
+            let (coefs, _) = coefs.as_chunks::<LANES>();
+            let one = _mm_set1_epi32(1);
+            let mut sig = _mm256_setzero_pd();
+            let mut var = _mm256_setzero_pd();
+            let mut any = _mm_setzero_si128();
+            for (o, c) in offs.iter().zip(coefs) {
+                // Four scalar loads: cheaper than a hardware gather on AMD Zen.
+                let v = _mm_set_epi32(
+                    px[o[3] as usize & TILE_MASK],
+                    px[o[2] as usize & TILE_MASK],
+                    px[o[1] as usize & TILE_MASK],
+                    px[o[0] as usize & TILE_MASK],
+                );
+                // SAFETY: `c` is an array of 4 f32 (16 bytes, unaligned load).
+                unsafe {
+                    any = _mm_or_si128(any, v);
+                    let c = _mm256_cvtps_pd(_mm_loadu_ps(c.as_ptr()));
+                    sig = _mm256_add_pd(sig, _mm256_mul_pd(c, _mm256_cvtepi32_pd(v)));
+                    if VAR {
+                        let vv = _mm256_cvtepi32_pd(_mm_max_epi32(v, one));
+                        var = _mm256_add_pd(var, _mm256_mul_pd(_mm256_mul_pd(c, c), vv));
+                    }
+                }
+            }
+            if _mm_movemask_ps(_mm_castsi128_ps(any)) != 0 {
+                checked.push(s);
+                continue;
+            }
+            let mut sig_l = [0.0f64; LANES];
+            let mut var_l = [0.0f64; LANES];
+            // SAFETY: arrays of 4 f64 (32 bytes, unaligned stores).
+            unsafe {
+                _mm256_storeu_pd(sig_l.as_mut_ptr(), sig);
+                _mm256_storeu_pd(var_l.as_mut_ptr(), var);
+            }
+            let b = self.seg_bin[s] as usize;
+            if let Some(d) = out.sums.get_mut(b) {
+                d[0] += (sig_l[0] + sig_l[1]) + (sig_l[2] + sig_l[3]);
+                if VAR {
+                    d[1] += (var_l[0] + var_l[1]) + (var_l[2] + var_l[3]);
+                }
+            }
+        }
+        for s in checked {
+            self.segment_checked::<VAR>(tile, s, px, rej, out);
+        }
+    }
+
+    /// The portable kernel (see [`Tiles::split_avx2`] for the lanes).
+    fn split_body<const VAR: bool>(
+        &self,
+        tile: usize,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        out: &mut TileSums<'_>,
+    ) {
+        let checked_all = rej.is_some_and(IntReject::reaches_non_negative);
+        for s in self.segments(tile) {
+            let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
+            let (offs, _) = self.off[a..e].as_chunks::<LANES>();
+            let (coefs, _) = self.coef[a..e].as_chunks::<LANES>();
+            let mut sig = [0.0f64; LANES];
+            let mut var = [0.0f64; LANES];
+            let mut any = 0i32;
+            if !checked_all {
+                for (o, c) in offs.iter().zip(coefs) {
+                    for l in 0..LANES {
+                        let v = px[o[l] as usize & TILE_MASK];
+                        any |= v;
+                        let c = c[l] as f64;
+                        sig[l] += c * v as f64;
+                        if VAR {
+                            var[l] += (c * c) * v.max(1) as f64;
+                        }
+                    }
+                }
+            }
+            if checked_all || any < 0 {
+                self.segment_checked::<VAR>(tile, s, px, rej, out);
+                continue;
+            }
+            let b = self.seg_bin[s] as usize;
+            if let Some(d) = out.sums.get_mut(b) {
+                d[0] += (sig[0] + sig[1]) + (sig[2] + sig[3]);
+                if VAR {
+                    d[1] += (var[0] + var[1]) + (var[2] + var[3]);
+                }
+            }
+        }
+    }
+
+    /// One segment with the dummy test applied pixel by pixel (rejected pixels are listed).
+    fn segment_checked<const VAR: bool>(
+        &self,
+        tile: usize,
+        s: usize,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        out: &mut TileSums<'_>,
+    ) {
+        let first = tile * TILE;
+        let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
+        let (offs, _) = self.off[a..e].as_chunks::<LANES>();
+        let (coefs, _) = self.coef[a..e].as_chunks::<LANES>();
+        let mut sig = [0.0f64; LANES];
+        let mut var = [0.0f64; LANES];
+        for (o, c) in offs.iter().zip(coefs) {
+            for l in 0..LANES {
+                let v = px[o[l] as usize & TILE_MASK];
+                if rej.is_some_and(|r| r.rejects(v)) {
+                    if c[l] != 0.0 {
+                        out.rejected.push((first + o[l] as usize) as u32);
+                    }
+                    continue;
+                }
+                let c = c[l] as f64;
+                sig[l] += c * v as f64;
+                if VAR {
+                    var[l] += (c * c) * v.max(1) as f64;
+                }
+            }
+        }
+        let b = self.seg_bin[s] as usize;
+        if let Some(d) = out.sums.get_mut(b) {
+            d[0] += (sig[0] + sig[1]) + (sig[2] + sig[3]);
+            if VAR {
+                d[1] += (var[0] + var[1]) + (var[2] + var[3]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A random matrix over `n` pixels: each pixel in up to 4 consecutive bins.
+    fn matrix(n: usize, bins: usize, seed: u64) -> Csr {
+        let mut st = seed | 1;
+        let mut next = move || {
+            st ^= st << 13;
+            st ^= st >> 7;
+            st ^= st << 17;
+            st
+        };
+        let mut rows: Vec<Vec<(u32, f32)>> = vec![Vec::new(); bins];
+        for p in 0..n {
+            let k = (next() % 5) as usize;
+            let b0 = (next() % bins as u64) as usize;
+            for row in rows.iter_mut().skip(b0).take(k) {
+                row.push((p as u32, (next() % 1000 + 1) as f32 / 1000.0));
+            }
+        }
+        let mut csr = Csr::default();
+        csr.indptr.push(0);
+        for r in rows {
+            for (p, c) in r {
+                csr.indices.push(p);
+                csr.data.push(c);
+            }
+            csr.indptr.push(csr.indices.len() as u32);
+        }
+        csr
+    }
+
+    fn run(
+        tiles: &Tiles,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        bins: usize,
+        avx2: bool,
+    ) -> (Vec<[f64; 2]>, Vec<u32>) {
+        let (mut h, mut l) = (vec![0; bins], vec![0; bins]);
+        let mut sums = vec![[0.0; 2]; bins];
+        let mut rejected = Vec::new();
+        let mut out = TileSums {
+            hist: &mut h,
+            low: &mut l,
+            sums: &mut sums,
+            rejected: &mut rejected,
+        };
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: called only when the CPU has AVX2.
+            unsafe { tiles.split_avx2::<true>(0, px, rej, &mut out) };
+            rejected.sort_unstable();
+            return (sums, rejected);
+        }
+        let _ = avx2;
+        tiles.split_body::<true>(0, px, rej, &mut out);
+        rejected.sort_unstable();
+        (sums, rejected)
+    }
+
+    fn run_hist(
+        tiles: &Tiles,
+        px: &[i32; TILE],
+        rej: Option<IntReject>,
+        bins: usize,
+        avx2: bool,
+    ) -> (Vec<i64>, Vec<i64>, Vec<u32>) {
+        let (mut h, mut l) = (vec![0; bins], vec![0; bins]);
+        let mut sums = vec![[0.0; 2]; bins];
+        let mut rejected = Vec::new();
+        let mut out = TileSums {
+            hist: &mut h,
+            low: &mut l,
+            sums: &mut sums,
+            rejected: &mut rejected,
+        };
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: called only when the CPU has AVX2.
+            unsafe { tiles.hist_avx2(0, px, rej, &mut out) };
+        } else {
+            tiles.hist_body(0, px, rej, &mut out);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        tiles.hist_body(0, px, rej, &mut out);
+        rejected.sort_unstable();
+        (h, l, rejected)
+    }
+
+    /// A tile of counts with `bad` in 10 000 dummies and `big` in 10 000 values ≥ 2²⁴.
+    fn tile_values(seed: u64, bad: u64, big: u64) -> Vec<i32> {
+        let mut st = seed ^ 0xabcdef;
+        (0..TILE)
+            .map(|_| {
+                st = st.wrapping_mul(6364136223846793005).wrapping_add(1);
+                let r = (st >> 33) % 10_000;
+                if r < bad {
+                    -2
+                } else if r < bad + big {
+                    i32::MAX - (r as i32)
+                } else if r < 300 {
+                    0
+                } else {
+                    (r % 500) as i32
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// The AVX2 no-split kernel gives the portable kernel's integer sums, also with
+        /// dummies, values that overflow an `i32` lane, and a dummy range reaching zero.
+        #[test]
+        fn avx2_hist_equals_portable(
+            seed in any::<u64>(),
+            bins in 1usize..3000,
+            bad in 0u64..3,
+            big in 0u64..3,
+            zero_dummy in any::<bool>(),
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // One entry per pixel, long segments (few bins) and short ones (many).
+                let mut csr = matrix(TILE, bins, seed);
+                for (k, p) in csr.indices.iter_mut().enumerate() {
+                    *p = k as u32 % TILE as u32;
+                }
+                let tiles = Tiles::from_csr(&csr, TILE, false).unwrap();
+                let px = tile_values(seed, bad, big);
+                let px: &[i32; TILE] = px.as_slice().try_into().unwrap();
+                let rej = Some(if zero_dummy {
+                    IntReject { lo: -1, span: 1 }
+                } else {
+                    IntReject { lo: -3, span: 2 }
+                });
+                prop_assert_eq!(
+                    run_hist(&tiles, px, rej, bins, true),
+                    run_hist(&tiles, px, rej, bins, false)
+                );
+            }
+        }
+
+        /// The AVX2 splitting kernel gives the portable kernel's sums bit for bit.
+        #[test]
+        fn avx2_split_equals_portable(seed in any::<u64>(), bins in 1usize..3000, bad in 0u64..4) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let csr = matrix(TILE, bins, seed);
+                let tiles = Tiles::from_csr(&csr, TILE, true).unwrap();
+                let px = tile_values(seed, bad, 0);
+                let px: &[i32; TILE] = px.as_slice().try_into().unwrap();
+                let rej = Some(IntReject { lo: -3, span: 2 });
+                prop_assert_eq!(run(&tiles, px, rej, bins, true), run(&tiles, px, rej, bins, false));
+            }
+        }
+    }
+}
