@@ -235,22 +235,96 @@ pub fn decode_visit_with(
     block: &mut [i32],
     mut visit: impl FnMut(usize, &[i32]),
 ) -> Result<(), Error> {
-    if n > input.len() {
-        return Err(short_stream_error(input, n));
-    }
+    let mut dec = BlockDecoder::with_path(path, input, n)?;
     if block.is_empty() && n > 0 {
         return Err(Error::EmptyBlock { expected: n });
     }
-    let mut pos = 0;
-    let mut prev = 0;
-    let mut first = 0;
-    while first < n {
-        let m = (n - first).min(block.len());
-        let b = &mut block[..m];
-        (pos, prev) =
-            simd::decode_resume(path, input, pos, prev, b).map_err(|e| at_block(e, first, n))?;
-        visit(first, b);
-        first += b.len();
+    while let Some((first, len)) = dec.next_block(block)? {
+        visit(first, &block[..len]);
     }
-    check_end(input, pos, n)
+    Ok(())
+}
+
+/// A byte-offset stream of exactly `n` 32-bit elements decoded block by block, on demand:
+/// what [`decode_visit`] runs, for callers that interleave several streams (e.g. two frames
+/// summed together tile by tile).
+///
+/// ```
+/// let stream = byteoffset::encode(&[5i32, 6, 7, 1000, -3]);
+/// let mut dec = byteoffset::BlockDecoder::new(&stream, 5)?;
+/// let mut block = [0i32; 2];
+/// let mut out = Vec::new();
+/// while let Some((first, len)) = dec.next_block(&mut block)? {
+///     assert_eq!(first, out.len());
+///     out.extend_from_slice(&block[..len]);
+/// }
+/// assert_eq!(out, [5, 6, 7, 1000, -3]);
+/// # Ok::<(), byteoffset::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct BlockDecoder<'a> {
+    path: Path,
+    input: &'a [u8],
+    n: usize,
+    pos: usize,
+    prev: i32,
+    first: usize,
+    done: bool,
+}
+
+impl<'a> BlockDecoder<'a> {
+    /// A decoder on the [`active_path`](crate::active_path). Errors at once when the input is
+    /// too short for `n` elements.
+    pub fn new(input: &'a [u8], n: usize) -> Result<Self, Error> {
+        Self::with_path(simd::active_path(), input, n)
+    }
+
+    /// As [`BlockDecoder::new`] on a chosen path.
+    pub fn with_path(path: Path, input: &'a [u8], n: usize) -> Result<Self, Error> {
+        if n > input.len() {
+            return Err(short_stream_error(input, n));
+        }
+        Ok(BlockDecoder {
+            path,
+            input,
+            n,
+            pos: 0,
+            prev: 0,
+            first: 0,
+            done: false,
+        })
+    }
+
+    /// Decodes the next `min(block.len(), remaining)` elements into the start of `block` and
+    /// returns `(index of the first, count)`; `None` once all `n` are decoded and the stream
+    /// ended exactly there. Errors as [`decode_into`] (and [`Error::EmptyBlock`] for an empty
+    /// block while elements remain); after an error the decoder only returns `None`.
+    pub fn next_block(&mut self, block: &mut [i32]) -> Result<Option<(usize, usize)>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        if self.first >= self.n {
+            self.done = true;
+            check_end(self.input, self.pos, self.n)?;
+            return Ok(None);
+        }
+        if block.is_empty() {
+            self.done = true;
+            return Err(Error::EmptyBlock { expected: self.n });
+        }
+        let m = (self.n - self.first).min(block.len());
+        let b = &mut block[..m];
+        match simd::decode_resume(self.path, self.input, self.pos, self.prev, b) {
+            Ok((pos, prev)) => {
+                let first = self.first;
+                (self.pos, self.prev) = (pos, prev);
+                self.first += m;
+                Ok(Some((first, m)))
+            }
+            Err(e) => {
+                self.done = true;
+                Err(at_block(e, self.first, self.n))
+            }
+        }
+    }
 }

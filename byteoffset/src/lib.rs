@@ -46,7 +46,9 @@ pub mod reference;
 mod scalar;
 mod simd;
 
-pub use decode::{Output, decode, decode_into, decode_into_with, decode_visit, decode_visit_with};
+pub use decode::{
+    BlockDecoder, Output, decode, decode_into, decode_into_with, decode_visit, decode_visit_with,
+};
 pub use element::Element;
 pub use encode::{encode, encode_into, encode_with, encoded_len, max_encoded_len};
 pub use error::Error;

@@ -342,31 +342,55 @@ pub fn run_bench(
             );
         }
         if wants(Stage::Fused) {
-            let fps = median_of(opts.repeat, || {
-                measure(
-                    n,
-                    threads,
-                    || reducer.worker(),
-                    |worker, k| {
-                        // Parsing is part of the stage, as in the pipeline's workers.
-                        let file = cbf_format::CbfFile::from_bytes(&frames.cbf[k % m])
-                            .map_err(|e| BenchError::Frame(e.to_string()))?;
-                        let frame = FrameData {
-                            index: k,
-                            section: &file.sections()[0],
-                            normalization: 1.0,
-                        };
-                        worker
-                            .reduce(&frame)
-                            .map(drop)
-                            .map_err(|e| BenchError::Frame(e.to_string()))
-                    },
-                )
-            })?;
-            push(
-                result(Stage::Fused, active.name(), Some(split), threads, fps),
-                &mut out,
-            );
+            // One frame per call; and, where the worker takes batches (splitting engines sum
+            // two frames per pass over their matrix), batches as the pipeline hands them out.
+            let batch = reducer.worker().batch_size().max(1);
+            let mut batches = vec![1];
+            if batch > 1 {
+                batches.push(batch);
+            }
+            for b in batches {
+                let fps = median_of(opts.repeat, || {
+                    let units = n.div_ceil(b);
+                    let fps_units = measure(
+                        units,
+                        threads,
+                        || (reducer.worker(), Vec::new()),
+                        |(worker, out), u| {
+                            // Parsing is part of the stage, as in the pipeline's workers.
+                            let files = (u * b..u * b + b)
+                                .map(|k| cbf_format::CbfFile::from_bytes(&frames.cbf[k % m]))
+                                .collect::<Result<Vec<_>, _>>()
+                                .map_err(|e| BenchError::Frame(e.to_string()))?;
+                            let batch: Vec<FrameData<'_>> = files
+                                .iter()
+                                .enumerate()
+                                .map(|(j, f)| FrameData {
+                                    index: u * b + j,
+                                    section: &f.sections()[0],
+                                    normalization: 1.0,
+                                })
+                                .collect();
+                            out.clear();
+                            worker.reduce_batch(&batch, out);
+                            match out.iter().find_map(|r| r.as_ref().err()) {
+                                Some(e) => Err(BenchError::Frame(e.to_string())),
+                                None => Ok(()),
+                            }
+                        },
+                    )?;
+                    Ok(fps_units * b as f64)
+                })?;
+                let path = if b > 1 {
+                    format!("{}-x{b}", active.name())
+                } else {
+                    active.name().to_string()
+                };
+                push(
+                    result(Stage::Fused, &path, Some(split), threads, fps),
+                    &mut out,
+                );
+            }
         }
         if wants(Stage::Pipeline) {
             let fps = median_of(opts.repeat, || pipeline_fps(&reducer, frames, n, threads))?;

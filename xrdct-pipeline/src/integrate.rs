@@ -349,6 +349,7 @@ impl FrameReducer for CpuReducer {
             reducer: self,
             acc: self.engine.new_accumulator(),
             block: vec![0; BLOCK_PIXELS],
+            pair: None,
             pixels: Vec::new(),
         })
     }
@@ -358,11 +359,127 @@ struct CpuWorker<'a> {
     reducer: &'a CpuReducer,
     acc: Accumulator,
     block: Vec<i32>,
+    /// Accumulator and block of the second frame of a pair (allocated on first use).
+    pair: Option<(Accumulator, Vec<i32>)>,
     /// Whole decoded frame, only for compressions other than byte-offset.
     pixels: Vec<i32>,
 }
 
+impl CpuWorker<'_> {
+    /// Whether the frame takes the fused byte-offset path with the engine's shape.
+    fn fused(&self, frame: &FrameData<'_>) -> bool {
+        let s = frame.section;
+        *s.compression() == Compression::ByteOffset
+            && s.element_type() == ElementType::I32
+            && self.reducer.check_shape(s).is_ok()
+    }
+
+    /// Two frames decoded tile by tile side by side, the engine streaming its matrix once
+    /// per tile for both (splitting engines). A frame that fails to decode fails alone.
+    fn reduce_pair(
+        &mut self,
+        a: &FrameData<'_>,
+        b: &FrameData<'_>,
+    ) -> [Result<Row, FrameError>; 2] {
+        let reducer = self.reducer;
+        let engine = &reducer.engine;
+        let (acc_b, block_b) = self
+            .pair
+            .get_or_insert_with(|| (engine.new_accumulator(), vec![0; BLOCK_PIXELS]));
+        let (acc_a, block_a) = (&mut self.acc, &mut self.block);
+        acc_a.reset();
+        acc_b.reset();
+        let mut dec = [
+            byteoffset::BlockDecoder::new(a.section.payload(), a.section.element_count()),
+            byteoffset::BlockDecoder::new(b.section.payload(), b.section.element_count()),
+        ];
+        let mut failed: [Option<FrameError>; 2] = [None, None];
+        for (d, slot) in dec.iter_mut().zip(&mut failed) {
+            if let Err(e) = d {
+                *slot = Some(FrameError::from(e.clone()));
+            }
+        }
+        let backend = |e: azint::Error| FrameError::Backend(e.to_string());
+        loop {
+            let mut next = |k: usize, block: &mut [i32]| -> Option<(usize, usize)> {
+                if failed[k].is_some() {
+                    return None;
+                }
+                let d = dec[k].as_mut().ok()?;
+                match d.next_block(block) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        failed[k] = Some(FrameError::from(e));
+                        None
+                    }
+                }
+            };
+            let ra = next(0, block_a);
+            let rb = next(1, block_b);
+            let added = match (ra, rb) {
+                (None, None) => break,
+                (Some((fa, la)), Some((fb, lb))) if fa == fb => engine.add_block_pair(
+                    [&mut *acc_a, &mut *acc_b],
+                    fa,
+                    [&block_a[..la], &block_b[..lb]],
+                ),
+                (ra, rb) => {
+                    let mut r = Ok(());
+                    if let Some((f, l)) = ra {
+                        r = r.and(engine.add_block(acc_a, f, &block_a[..l]));
+                    }
+                    if let Some((f, l)) = rb {
+                        r = r.and(engine.add_block(acc_b, f, &block_b[..l]));
+                    }
+                    r
+                }
+            };
+            if let Err(e) = added {
+                let msg = e.to_string();
+                return [
+                    Err(FrameError::Backend(msg.clone())),
+                    Err(FrameError::Backend(msg)),
+                ];
+            }
+        }
+        let [fa, fb] = failed;
+        let finish = |acc: &Accumulator, f: &FrameData<'_>, failed: Option<FrameError>| {
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            let pattern = engine.finish(acc, f.normalization).map_err(backend)?;
+            Ok(reducer.row(pattern))
+        };
+        [finish(acc_a, a, fa), finish(acc_b, b, fb)]
+    }
+}
+
 impl ReduceWorker for CpuWorker<'_> {
+    fn batch_size(&self) -> usize {
+        // Splitting engines sum two frames per pass over their matrix.
+        if self.reducer.engine.csc().is_some() {
+            2
+        } else {
+            1
+        }
+    }
+
+    fn reduce_batch(&mut self, frames: &[FrameData<'_>], out: &mut Vec<Result<Row, FrameError>>) {
+        let mut rest = frames;
+        while let Some((a, tail)) = rest.split_first() {
+            match tail.split_first() {
+                Some((b, tail2)) if self.batch_size() > 1 && self.fused(a) && self.fused(b) => {
+                    out.extend(self.reduce_pair(a, b));
+                    rest = tail2;
+                }
+                _ => {
+                    out.push(self.reduce(a));
+                    rest = tail;
+                }
+            }
+        }
+    }
+
     fn reduce(&mut self, frame: &FrameData<'_>) -> Result<Row, FrameError> {
         let section = frame.section;
         let reducer = self.reducer;

@@ -100,6 +100,52 @@ fn bad_frames_are_recorded_and_the_rest_is_complete() {
     assert_eq!(read_scan(&out2).ok[6], 1);
 }
 
+/// Splitting engines sum two frames per pass (pairs of frames decoded side by side): a frame
+/// whose byte-offset stream breaks mid-way fails alone, its partner and the rest are exact.
+#[test]
+fn a_bad_stream_in_a_pair_fails_alone_with_bbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let poni = write_small_poni(dir.path());
+    let scan = dir.path().join("scan");
+    let frames = write_small_frames(&scan, 9);
+    for k in [3, 6] {
+        // The last payload byte becomes an escape whose value bytes are missing: the file
+        // parses (MD5 not verified) but its stream ends inside a token.
+        let mut bytes = std::fs::read(&frames[k]).unwrap();
+        let marker = bytes
+            .windows(4)
+            .position(|w| w == cbf_format::MARKER)
+            .unwrap();
+        let file = cbf_format::CbfFile::from_bytes(&bytes).unwrap();
+        let size = file.sections()[0].payload().len();
+        drop(file);
+        bytes[marker + 4 + size - 1] = 0x80;
+        std::fs::write(&frames[k], &bytes).unwrap();
+    }
+    let reducer = reference_reducer(&poni, "bbox");
+    let expected = reference_rows(&reducer, 9);
+    for workers in ["1", "2"] {
+        let out = dir.path().join(format!("out{workers}.h5"));
+        let (code, stderr) = run(
+            &integrate_args(&poni, &out, "bbox"),
+            &["--workers", workers],
+            &frames,
+        );
+        assert_eq!(code, 1, "two frames failed: exit status 1\n{stderr}");
+        let s = read_scan(&out);
+        assert_eq!(s.frames(), 9);
+        for (k, row) in expected.iter().enumerate() {
+            if k == 3 || k == 6 {
+                assert_eq!(s.ok[k], 0, "frame {k}");
+                assert!(s.row(k).iter().all(|v| v.is_nan()), "NaN row {k}");
+            } else {
+                assert_eq!(s.ok[k], 1, "frame {k}: {stderr}");
+                assert_row(&s, k, row);
+            }
+        }
+    }
+}
+
 fn wait_for(path: &Path, timeout: Duration) {
     let t = Instant::now();
     while !path.exists() {

@@ -7,8 +7,12 @@
 //!   is a histogram. Signal and Poisson variance of integer frames are summed exactly in
 //!   `i64` (see [`accumulate`]);
 //! - **bounding-box** and **full** splitting: a sparse matrix with pyFAI's coefficients, kept per
-//!   pixel (CSC) for the streaming scatter and per bin (CSR, [`Engine::csr`]) for the GPU and
-//!   the per-bin filters;
+//!   bin (CSR, [`Engine::csr`]) for the GPU and the per-bin filters and per pixel (CSC) for
+//!   float frames;
+//! - for integer frames, every engine also keeps its matrix cut into tiles of [`TILE`]
+//!   consecutive pixels with each tile's entries grouped by bin: a tile, decoded into a buffer
+//!   that stays in L2, is summed bin by bin in registers (AVX2 where the CPU has it), so each
+//!   bin is written once per tile;
 //! - 1D, or 2D "cake" (radial × azimuthal).
 //!
 //! Normalization (flat × solid angle × polarization), its square, the pixel count and the dark
@@ -644,7 +648,7 @@ impl Engine {
         &self.csr
     }
 
-    /// Splitting engines: the same matrix per pixel (CSC), as the CPU scatter uses it.
+    /// Splitting engines: the same matrix per pixel (CSC), as float frames are scattered.
     pub fn csc(&self) -> Option<&Csc> {
         match &self.kernel {
             Kernel::Histogram(_) => None,

@@ -1,5 +1,5 @@
-//! Sparse integration matrices: per-pixel lists (CSC, what the streaming CPU path scatters
-//! from) and per-bin lists (CSR, pyFAI's layout, what the GPU and the per-bin filters gather
+//! Sparse integration matrices: per-pixel lists (CSC, what float frames are scattered
+//! through) and per-bin lists (CSR, pyFAI's layout, what the GPU and the per-bin filters gather
 //! from).
 
 use crate::Error;
