@@ -490,7 +490,7 @@ impl ReduceWorker for CpuWorker<'_> {
         if *section.compression() == Compression::ByteOffset
             && section.element_type() == ElementType::I32
         {
-            // Fused: decode in L1-sized blocks straight into the accumulators.
+            // Fused: decode tile by tile (L2) straight into the accumulators.
             let mut failed = None;
             let acc = &mut self.acc;
             byteoffset::decode_visit(

@@ -187,7 +187,18 @@ impl Engine {
             let (start, end) = (t * TILE, ((t + 1) * TILE).min(n));
             let rest = &pixels[pos..];
             if p == start && rest.len() >= end - start {
-                self.add_tile(acc, t, &rest[..end - start]);
+                if pixels.len() > TILE {
+                    // Part of a whole frame in memory, likely out of cache: one sequential
+                    // copy into a buffer that stays in L2 before the bin-ordered reads.
+                    let mut buf = std::mem::take(&mut acc.last_tile);
+                    buf.clear();
+                    buf.extend_from_slice(&rest[..end - start]);
+                    buf.resize(TILE, 0); // the last tile: zero padding, never read
+                    self.add_tile(acc, t, &buf);
+                    acc.last_tile = buf;
+                } else {
+                    self.add_tile(acc, t, &rest[..end - start]);
+                }
                 pos += end - start;
                 continue;
             }
