@@ -387,11 +387,22 @@ impl<'a> CbfFile<'a> {
     }
 }
 
+/// Files up to this size are read into memory; larger ones are memory-mapped.
+const READ_LIMIT: u64 = 64 << 20;
+
 impl CbfFile<'static> {
-    /// Opens a file: memory-maps it, or reads and decompresses it when it is gzip
-    /// (`.cbf.gz`, recognised by its magic bytes).
+    /// Opens a file: reads it (up to 64 MiB) or memory-maps it (larger files), and decompresses
+    /// it when it is gzip (`.cbf.gz`, recognised by its magic bytes).
     pub fn open(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<CbfFile<'static>> {
-        let path = path.as_ref();
+        Self::open_reading_up_to(path.as_ref(), opts, READ_LIMIT)
+    }
+
+    /// [`CbfFile::open`], reading files up to `read_limit` bytes and mapping larger ones.
+    fn open_reading_up_to(
+        path: &Path,
+        opts: &ReadOptions,
+        read_limit: u64,
+    ) -> Result<CbfFile<'static>> {
         let io = |e: std::io::Error| Error::new(ErrorKind::Io(e)).with_path(path);
         let file = std::fs::File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
@@ -405,6 +416,13 @@ impl CbfFile<'static> {
         }
         let storage = if len == 0 {
             Storage::Owned(Arc::new(Vec::new()))
+        } else if len <= read_limit {
+            // A detector frame (a few MB): one read into the heap costs less than mapping it
+            // (page faults on first touch, and an unmap that interrupts every other core).
+            // At most the length seen above, as with a map, even if the file is still growing.
+            let mut v = Vec::with_capacity(len as usize);
+            (&file).take(len).read_to_end(&mut v).map_err(io)?;
+            Storage::Owned(Arc::new(v))
         } else {
             // SAFETY: memmap2 maps are unsafe because another process may change the file
             // while it is mapped. Detector files are written once and then only read; a file
@@ -1001,3 +1019,31 @@ maybe_packed!(i32, direct, packed);
 maybe_packed!(u32, direct, packed);
 maybe_packed!(i64, direct);
 maybe_packed!(u64, via64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small files are read, large ones mapped: both give the same file.
+    #[test]
+    fn read_and_mapped_files_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frame.cbf");
+        let pixels: Vec<i32> = (0..40 * 30).map(|k| (k * 37 % 1001) - 3).collect();
+        let bytes = crate::writer::MiniCbfWriter::new(&Header::default())
+            .write(&[40, 30], &pixels)
+            .unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let opts = ReadOptions::default();
+        let read = CbfFile::open(&path, &opts).unwrap();
+        let mapped = CbfFile::open_reading_up_to(&path, &opts, 0).unwrap();
+        assert!(matches!(read.storage, Storage::Owned(_)));
+        assert!(matches!(mapped.storage, Storage::Mapped(_)));
+        assert_eq!(read.bytes(), mapped.bytes());
+        for file in [&read, &mapped] {
+            let mut out = vec![0i32; pixels.len()];
+            file.sections()[0].decode_into_i32(&mut out).unwrap();
+            assert_eq!(out, pixels);
+        }
+    }
+}

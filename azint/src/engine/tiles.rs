@@ -26,6 +26,12 @@ const TILE_MASK: usize = TILE - 1;
 /// Width of the partial sums of the splitting kernel (segments are padded to a multiple).
 pub(crate) const LANES: usize = 4;
 
+/// Whether the AVX2 + FMA splitting kernels can run.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
 /// Tile-major, bin-grouped integration matrix.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tiles {
@@ -332,22 +338,22 @@ impl Tiles {
         out: &mut TileSums<'_>,
     ) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        if has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above).
             unsafe { self.split_avx2::<VAR>(tile, px, rej, out) };
             return;
         }
         self.split_body::<VAR>(tile, px, rej, out);
     }
 
-    /// [`Tiles::split`] with AVX2: per 4 entries, one gather of the values, the products and
-    /// sums in four `f64` lanes, the same operations in the same order as [`Tiles::split_body`]
-    /// (so the two give identical sums).
+    /// [`Tiles::split`] with AVX2: per 4 entries, four scalar loads of the values, the
+    /// products and sums in four `f64` lanes (fused multiply-adds), the same operations in the
+    /// same order as [`Tiles::split_body`] (so the two give identical sums).
     ///
     /// # Safety
-    /// The CPU must support AVX2.
+    /// The CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn split_avx2<const VAR: bool>(
         &self,
         tile: usize,
@@ -369,7 +375,7 @@ impl Tiles {
             }
             let (offs, _) = offs.as_chunks::<LANES>();
             let (coefs, _) = coefs.as_chunks::<LANES>();
-            let one = _mm_set1_epi32(1);
+            let one = _mm256_set1_pd(1.0);
             let mut sig = _mm256_setzero_pd();
             let mut var = _mm256_setzero_pd();
             let mut any = _mm_setzero_si128();
@@ -385,10 +391,11 @@ impl Tiles {
                 unsafe {
                     any = _mm_or_si128(any, v);
                     let c = _mm256_cvtps_pd(_mm_loadu_ps(c.as_ptr()));
-                    sig = _mm256_add_pd(sig, _mm256_mul_pd(c, _mm256_cvtepi32_pd(v)));
+                    let vf = _mm256_cvtepi32_pd(v);
+                    sig = _mm256_fmadd_pd(c, vf, sig);
                     if VAR {
-                        let vv = _mm256_cvtepi32_pd(_mm_max_epi32(v, one));
-                        var = _mm256_add_pd(var, _mm256_mul_pd(_mm256_mul_pd(c, c), vv));
+                        let w = _mm256_max_pd(vf, one);
+                        var = _mm256_fmadd_pd(_mm256_mul_pd(c, c), w, var);
                     }
                 }
             }
@@ -428,8 +435,8 @@ impl Tiles {
     ) {
         let [out_a, out_b] = out;
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
+        if has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above).
             unsafe { self.split_pair_avx2::<VAR>(tile, px, rej, [out_a, out_b]) };
             return;
         }
@@ -441,9 +448,9 @@ impl Tiles {
     /// same lane operations per frame.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
+    /// The CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn split_pair_avx2<const VAR: bool>(
         &self,
         tile: usize,
@@ -459,7 +466,7 @@ impl Tiles {
             return;
         }
         let [pa, pb] = px;
-        let one = _mm_set1_epi32(1);
+        let one = _mm256_set1_pd(1.0);
         let lanes = |v: __m256d| -> f64 {
             let mut l = [0.0f64; LANES];
             // SAFETY: an array of 4 f64 (32 bytes, unaligned store).
@@ -489,14 +496,13 @@ impl Tiles {
                 let c = _mm256_cvtps_pd(unsafe { _mm_loadu_ps(c.as_ptr()) });
                 any_a = _mm_or_si128(any_a, va);
                 any_b = _mm_or_si128(any_b, vb);
-                sig_a = _mm256_add_pd(sig_a, _mm256_mul_pd(c, _mm256_cvtepi32_pd(va)));
-                sig_b = _mm256_add_pd(sig_b, _mm256_mul_pd(c, _mm256_cvtepi32_pd(vb)));
+                let (fa, fb) = (_mm256_cvtepi32_pd(va), _mm256_cvtepi32_pd(vb));
+                sig_a = _mm256_fmadd_pd(c, fa, sig_a);
+                sig_b = _mm256_fmadd_pd(c, fb, sig_b);
                 if VAR {
                     let c2 = _mm256_mul_pd(c, c);
-                    let wa = _mm256_cvtepi32_pd(_mm_max_epi32(va, one));
-                    let wb = _mm256_cvtepi32_pd(_mm_max_epi32(vb, one));
-                    var_a = _mm256_add_pd(var_a, _mm256_mul_pd(c2, wa));
-                    var_b = _mm256_add_pd(var_b, _mm256_mul_pd(c2, wb));
+                    var_a = _mm256_fmadd_pd(c2, _mm256_max_pd(fa, one), var_a);
+                    var_b = _mm256_fmadd_pd(c2, _mm256_max_pd(fb, one), var_b);
                 }
             }
             let b = self.seg_bin[s] as usize;
@@ -538,9 +544,10 @@ impl Tiles {
                         let v = px[o[l] as usize & TILE_MASK];
                         any |= v;
                         let c = c[l] as f64;
-                        sig[l] += c * v as f64;
+                        let v = v as f64;
+                        sig[l] = c.mul_add(v, sig[l]);
                         if VAR {
-                            var[l] += (c * c) * v.max(1) as f64;
+                            var[l] = (c * c).mul_add(v.max(1.0), var[l]);
                         }
                     }
                 }
@@ -584,9 +591,10 @@ impl Tiles {
                     continue;
                 }
                 let c = c[l] as f64;
-                sig[l] += c * v as f64;
+                let v = v as f64;
+                sig[l] = c.mul_add(v, sig[l]);
                 if VAR {
-                    var[l] += (c * c) * v.max(1) as f64;
+                    var[l] = (c * c).mul_add(v.max(1.0), var[l]);
                 }
             }
         }
@@ -652,7 +660,7 @@ mod tests {
         };
         #[cfg(target_arch = "x86_64")]
         if avx2 {
-            // SAFETY: called only when the CPU has AVX2.
+            // SAFETY: called only when the CPU has AVX2 and FMA.
             unsafe { tiles.split_avx2::<true>(0, px, rej, &mut out) };
             rejected.sort_unstable();
             return (sums, rejected);
@@ -751,7 +759,7 @@ mod tests {
         #[test]
         fn avx2_split_equals_portable(seed in any::<u64>(), bins in 1usize..3000, bad in 0u64..4) {
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if has_avx2_fma() {
                 let csr = matrix(TILE, bins, seed);
                 let tiles = Tiles::from_csr(&csr, TILE, true).unwrap();
                 let px = tile_values(seed, bad, 0);
