@@ -6,7 +6,7 @@
 //! /                       @default="entry"  @creator="xrdct …"
 //! /entry                  NXentry  @default="integrated"  start_time end_time program_name
 //! /entry/integrated       NXdata   @signal="intensity"  @axes=[".", "radial"]
-//!     intensity           float32 [frames, bins], chunked per block of frames, deflate
+//!     intensity           float32 [frames, bins], chunked per block of frames, shuffle + deflate
 //!     sigma               float32 [frames, bins] (also linked as intensity_errors)
 //!     radial              float64 [bins]  @units ("deg", "1/nm", "1/angstrom", "mm")
 //!     sum_signal, sum_normalization, count   float64 [frames, bins] (optional)
@@ -151,7 +151,8 @@ pub struct NexusOptions {
 }
 
 impl Default for NexusOptions {
-    /// 32-frame blocks, deflate level 1 (fast; rows of a scan compress about 2×).
+    /// 32-frame blocks, byte shuffle + deflate level 1 (rows of noisy patterns compress about
+    /// 1.4×, at ~50 MB/s of zlib per core).
     fn default() -> Self {
         NexusOptions {
             block: 32,
@@ -323,8 +324,10 @@ impl NexusWriter {
         let data = file.group("entry/integrated").map_err(h.e())?;
         let rows2 = |name: &str, f64s: bool| -> hdf5::Result<hdf5::Dataset> {
             let b = data.new_dataset_builder().chunk((block, bins.max(1)));
+            // Byte shuffle before deflate: noisy floats compress 1.4× instead of 1.14×, and
+            // twice as fast (zlib spends its time failing to match unshuffled mantissas).
             let b = if let Some(level) = opts.deflate {
-                b.deflate(level)
+                b.shuffle().deflate(level)
             } else {
                 b
             };
