@@ -59,6 +59,16 @@ impl Accumulator {
     pub fn pixels_added(&self) -> usize {
         self.pixels_added
     }
+
+    /// The sums the tile kernels add into.
+    fn tile_sums(&mut self) -> TileSums<'_> {
+        TileSums {
+            hist: &mut self.hist,
+            low: &mut self.low,
+            sums: &mut self.sums_f,
+            rejected: &mut self.rejected,
+        }
+    }
 }
 
 /// `px` as a whole tile, or `padded` (its zero-padded copy) when it is the shorter last one.
@@ -262,18 +272,7 @@ impl Engine {
         let (tile_a, tile_b) = (as_tile(px_a, &last_a), as_tile(px_b, &last_b));
         if let (Some(tile_a), Some(tile_b)) = (tile_a, tile_b) {
             let rej = self.int_reject();
-            let mut out_a = TileSums {
-                hist: &mut acc_a.hist,
-                low: &mut acc_a.low,
-                sums: &mut acc_a.sums_f,
-                rejected: &mut acc_a.rejected,
-            };
-            let mut out_b = TileSums {
-                hist: &mut acc_b.hist,
-                low: &mut acc_b.low,
-                sums: &mut acc_b.sums_f,
-                rejected: &mut acc_b.rejected,
-            };
+            let (mut out_a, mut out_b) = (acc_a.tile_sums(), acc_b.tile_sums());
             let out = [&mut out_a, &mut out_b];
             if self.error_model == ErrorModel::Poisson {
                 self.tiles.split_pair::<true>(t, [tile_a, tile_b], rej, out);
@@ -300,33 +299,25 @@ impl Engine {
 
     /// Sums one complete tile (`px` holds all its pixels).
     fn add_tile(&self, acc: &mut Accumulator, tile: usize, px: &[i32]) {
-        let whole: &[i32; TILE] = match <&[i32; TILE]>::try_from(px) {
-            Ok(w) => w,
-            Err(_) => {
-                // The last, shorter tile: a zero-padded copy (the padding is never read).
-                acc.last_tile.resize(TILE, 0);
-                acc.last_tile[..px.len()].copy_from_slice(px);
-                match <&[i32; TILE]>::try_from(acc.last_tile.as_slice()) {
-                    Ok(w) => w,
-                    Err(_) => return,
-                }
-            }
-        };
-        let rej = self.int_reject();
-        let mut out = TileSums {
-            hist: &mut acc.hist,
-            low: &mut acc.low,
-            sums: &mut acc.sums_f,
-            rejected: &mut acc.rejected,
-        };
-        let tiles: &Tiles = &self.tiles;
-        match &self.kernel {
-            Kernel::Histogram(_) => tiles.hist(tile, whole, rej, &mut out),
-            Kernel::Sparse(_) if self.error_model == ErrorModel::Poisson => {
-                tiles.split::<true>(tile, whole, rej, &mut out)
-            }
-            Kernel::Sparse(_) => tiles.split::<false>(tile, whole, rej, &mut out),
+        let mut padded = std::mem::take(&mut acc.last_tile);
+        if px.len() != TILE {
+            // The last, shorter tile: a zero-padded copy (the padding is never read).
+            padded.resize(TILE, 0);
+            padded[..px.len()].copy_from_slice(px);
         }
+        if let Some(whole) = as_tile(px, &padded) {
+            let rej = self.int_reject();
+            let mut out = acc.tile_sums();
+            let tiles: &Tiles = &self.tiles;
+            match &self.kernel {
+                Kernel::Histogram(_) => tiles.hist(tile, whole, rej, &mut out),
+                Kernel::Sparse(_) if self.error_model == ErrorModel::Poisson => {
+                    tiles.split::<true>(tile, whole, rej, &mut out)
+                }
+                Kernel::Sparse(_) => tiles.split::<false>(tile, whole, rej, &mut out),
+            }
+        }
+        acc.last_tile = padded;
     }
 
     /// Adds a block of float pixels (NaN and ±inf are invalid, as in pyFAI).

@@ -32,6 +32,17 @@ fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
+/// The four lanes of an AVX vector of f64.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn lanes_f64(v: std::arch::x86_64::__m256d) -> [f64; LANES] {
+    let mut l = [0.0f64; LANES];
+    // SAFETY: an array of 4 f64 (32 bytes, unaligned store).
+    unsafe { std::arch::x86_64::_mm256_storeu_pd(l.as_mut_ptr(), v) };
+    l
+}
+
 /// Tile-major, bin-grouped integration matrix.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tiles {
@@ -403,20 +414,7 @@ impl Tiles {
                 checked.push(s);
                 continue;
             }
-            let mut sig_l = [0.0f64; LANES];
-            let mut var_l = [0.0f64; LANES];
-            // SAFETY: arrays of 4 f64 (32 bytes, unaligned stores).
-            unsafe {
-                _mm256_storeu_pd(sig_l.as_mut_ptr(), sig);
-                _mm256_storeu_pd(var_l.as_mut_ptr(), var);
-            }
-            let b = self.seg_bin[s] as usize;
-            if let Some(d) = out.sums.get_mut(b) {
-                d[0] += (sig_l[0] + sig_l[1]) + (sig_l[2] + sig_l[3]);
-                if VAR {
-                    d[1] += (var_l[0] + var_l[1]) + (var_l[2] + var_l[3]);
-                }
-            }
+            self.add_split::<VAR>(s, lanes_f64(sig), lanes_f64(var), out);
         }
         for s in checked {
             self.segment_checked::<VAR>(tile, s, px, rej, out);
@@ -467,12 +465,6 @@ impl Tiles {
         }
         let [pa, pb] = px;
         let one = _mm256_set1_pd(1.0);
-        let lanes = |v: __m256d| -> f64 {
-            let mut l = [0.0f64; LANES];
-            // SAFETY: an array of 4 f64 (32 bytes, unaligned store).
-            unsafe { _mm256_storeu_pd(l.as_mut_ptr(), v) };
-            (l[0] + l[1]) + (l[2] + l[3])
-        };
         for s in self.segments(tile) {
             let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
             let (Some(offs), Some(coefs)) = (self.off.get(a..e), self.coef.get(a..e)) else {
@@ -505,18 +497,14 @@ impl Tiles {
                     var_b = _mm256_fmadd_pd(c2, _mm256_max_pd(fb, one), var_b);
                 }
             }
-            let b = self.seg_bin[s] as usize;
             for (any, sig, var, px, out) in [
                 (any_a, sig_a, var_a, pa, &mut *out_a),
                 (any_b, sig_b, var_b, pb, &mut *out_b),
             ] {
                 if _mm_movemask_ps(_mm_castsi128_ps(any)) != 0 {
                     self.segment_checked::<VAR>(tile, s, px, rej, out);
-                } else if let Some(d) = out.sums.get_mut(b) {
-                    d[0] += lanes(sig);
-                    if VAR {
-                        d[1] += lanes(var);
-                    }
+                } else {
+                    self.add_split::<VAR>(s, lanes_f64(sig), lanes_f64(var), out);
                 }
             }
         }
@@ -556,12 +544,24 @@ impl Tiles {
                 self.segment_checked::<VAR>(tile, s, px, rej, out);
                 continue;
             }
-            let b = self.seg_bin[s] as usize;
-            if let Some(d) = out.sums.get_mut(b) {
-                d[0] += (sig[0] + sig[1]) + (sig[2] + sig[3]);
-                if VAR {
-                    d[1] += (var[0] + var[1]) + (var[2] + var[3]);
-                }
+            self.add_split::<VAR>(s, sig, var, out);
+        }
+    }
+
+    /// Adds segment `s`'s lane sums to its bin (lanes reduced pairwise, the same order in
+    /// every kernel).
+    #[inline(always)]
+    fn add_split<const VAR: bool>(
+        &self,
+        s: usize,
+        sig: [f64; LANES],
+        var: [f64; LANES],
+        out: &mut TileSums<'_>,
+    ) {
+        if let Some(d) = out.sums.get_mut(self.seg_bin[s] as usize) {
+            d[0] += (sig[0] + sig[1]) + (sig[2] + sig[3]);
+            if VAR {
+                d[1] += (var[0] + var[1]) + (var[2] + var[3]);
             }
         }
     }
@@ -598,13 +598,7 @@ impl Tiles {
                 }
             }
         }
-        let b = self.seg_bin[s] as usize;
-        if let Some(d) = out.sums.get_mut(b) {
-            d[0] += (sig[0] + sig[1]) + (sig[2] + sig[3]);
-            if VAR {
-                d[1] += (var[0] + var[1]) + (var[2] + var[3]);
-            }
-        }
+        self.add_split::<VAR>(s, sig, var, out);
     }
 }
 
@@ -642,62 +636,23 @@ mod tests {
         csr
     }
 
-    fn run(
-        tiles: &Tiles,
-        px: &[i32; TILE],
-        rej: Option<IntReject>,
-        bins: usize,
-        avx2: bool,
-    ) -> (Vec<[f64; 2]>, Vec<u32>) {
-        let (mut h, mut l) = (vec![0; bins], vec![0; bins]);
-        let mut sums = vec![[0.0; 2]; bins];
-        let mut rejected = Vec::new();
-        let mut out = TileSums {
-            hist: &mut h,
-            low: &mut l,
-            sums: &mut sums,
-            rejected: &mut rejected,
-        };
-        #[cfg(target_arch = "x86_64")]
-        if avx2 {
-            // SAFETY: called only when the CPU has AVX2 and FMA.
-            unsafe { tiles.split_avx2::<true>(0, px, rej, &mut out) };
-            rejected.sort_unstable();
-            return (sums, rejected);
-        }
-        let _ = avx2;
-        tiles.split_body::<true>(0, px, rej, &mut out);
-        rejected.sort_unstable();
-        (sums, rejected)
-    }
+    /// Everything a kernel adds to fresh sums over `bins` bins: (Σv, Σmax(1 − v, 0),
+    /// float sums, sorted rejected pixels).
+    type Sums = (Vec<i64>, Vec<i64>, Vec<[f64; 2]>, Vec<u32>);
 
-    fn run_hist(
-        tiles: &Tiles,
-        px: &[i32; TILE],
-        rej: Option<IntReject>,
-        bins: usize,
-        avx2: bool,
-    ) -> (Vec<i64>, Vec<i64>, Vec<u32>) {
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    fn run(bins: usize, kernel: impl FnOnce(&mut TileSums<'_>)) -> Sums {
         let (mut h, mut l) = (vec![0; bins], vec![0; bins]);
         let mut sums = vec![[0.0; 2]; bins];
         let mut rejected = Vec::new();
-        let mut out = TileSums {
+        kernel(&mut TileSums {
             hist: &mut h,
             low: &mut l,
             sums: &mut sums,
             rejected: &mut rejected,
-        };
-        #[cfg(target_arch = "x86_64")]
-        if avx2 {
-            // SAFETY: called only when the CPU has AVX2.
-            unsafe { tiles.hist_avx2(0, px, rej, &mut out) };
-        } else {
-            tiles.hist_body(0, px, rej, &mut out);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        tiles.hist_body(0, px, rej, &mut out);
+        });
         rejected.sort_unstable();
-        (h, l, rejected)
+        (h, l, sums, rejected)
     }
 
     /// A tile of counts with `bad` in 10 000 dummies and `big` in 10 000 values ≥ 2²⁴.
@@ -749,8 +704,9 @@ mod tests {
                     IntReject { lo: -3, span: 2 }
                 });
                 prop_assert_eq!(
-                    run_hist(&tiles, px, rej, bins, true),
-                    run_hist(&tiles, px, rej, bins, false)
+                    // SAFETY: the CPU has AVX2 (checked above).
+                    run(bins, |out| unsafe { tiles.hist_avx2(0, px, rej, out) }),
+                    run(bins, |out| tiles.hist_body(0, px, rej, out))
                 );
             }
         }
@@ -765,7 +721,11 @@ mod tests {
                 let px = tile_values(seed, bad, 0);
                 let px: &[i32; TILE] = px.as_slice().try_into().unwrap();
                 let rej = Some(IntReject { lo: -3, span: 2 });
-                prop_assert_eq!(run(&tiles, px, rej, bins, true), run(&tiles, px, rej, bins, false));
+                prop_assert_eq!(
+                    // SAFETY: the CPU has AVX2 and FMA (checked above).
+                    run(bins, |out| unsafe { tiles.split_avx2::<true>(0, px, rej, out) }),
+                    run(bins, |out| tiles.split_body::<true>(0, px, rej, out))
+                );
             }
         }
     }
