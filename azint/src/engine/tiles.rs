@@ -43,6 +43,108 @@ fn lanes_f64(v: std::arch::x86_64::__m256d) -> [f64; LANES] {
     l
 }
 
+/// The AVX2 lanes of one segment's sums: Σc·v, Σc²·max(v, 1), and the OR of the values.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Lanes {
+    sig: std::arch::x86_64::__m256d,
+    var: std::arch::x86_64::__m256d,
+    any: std::arch::x86_64::__m128i,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes {
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn new() -> Lanes {
+        use std::arch::x86_64::*;
+        Lanes {
+            sig: _mm256_setzero_pd(),
+            var: _mm256_setzero_pd(),
+            any: _mm_setzero_si128(),
+        }
+    }
+
+    /// The 4 coefficients as f64 and their squares.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn coefs(c: &[f32; 4]) -> (std::arch::x86_64::__m256d, std::arch::x86_64::__m256d) {
+        use std::arch::x86_64::*;
+        // SAFETY: `c` is an array of 4 f32 (16 bytes, unaligned load).
+        let c = _mm256_cvtps_pd(unsafe { _mm_loadu_ps(c.as_ptr()) });
+        (c, _mm256_mul_pd(c, c))
+    }
+
+    /// Adds 4 values `v` with coefficients `c` (and `c2` = c²).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn add_with<const VAR: bool>(
+        &mut self,
+        v: std::arch::x86_64::__m128i,
+        c: std::arch::x86_64::__m256d,
+        c2: std::arch::x86_64::__m256d,
+    ) {
+        use std::arch::x86_64::*;
+        self.any = _mm_or_si128(self.any, v);
+        let vf = _mm256_cvtepi32_pd(v);
+        self.sig = _mm256_fmadd_pd(c, vf, self.sig);
+        if VAR {
+            let w = _mm256_max_pd(vf, _mm256_set1_pd(1.0));
+            self.var = _mm256_fmadd_pd(c2, w, self.var);
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn add<const VAR: bool>(&mut self, v: std::arch::x86_64::__m128i, c: &[f32; 4]) {
+        let (c, c2) = Lanes::coefs(c);
+        self.add_with::<VAR>(v, c, c2);
+    }
+
+    /// Two frames' values with the same coefficients (converted once).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn add_two<const VAR: bool>(
+        acc: [&mut Lanes; 2],
+        v: [std::arch::x86_64::__m128i; 2],
+        c: &[f32; 4],
+    ) {
+        let (c, c2) = Lanes::coefs(c);
+        let [a, b] = acc;
+        a.add_with::<VAR>(v[0], c, c2);
+        b.add_with::<VAR>(v[1], c, c2);
+    }
+}
+
+/// Values of pixels `p0, p0 + 1, p1, p1 + 1`: two 64-bit loads.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn load_pairs(px: &[i32; TILE], p: &[u16; 2]) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    let pair = |o: u16| -> __m128i {
+        match px.get(o as usize..o as usize + 2) {
+            // SAFETY: a slice of 2 i32 (8 bytes, unaligned load).
+            Some(two) => unsafe { _mm_loadl_epi64(two.as_ptr().cast()) },
+            None => _mm_setzero_si128(),
+        }
+    };
+    _mm_unpacklo_epi64(pair(p[0]), pair(p[1]))
+}
+
+/// Values of 4 pixels: four scalar loads (cheaper than a hardware gather on AMD Zen).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn load_four(px: &[i32; TILE], o: &[u16; 4]) -> std::arch::x86_64::__m128i {
+    std::arch::x86_64::_mm_setr_epi32(
+        px[o[0] as usize & TILE_MASK],
+        px[o[1] as usize & TILE_MASK],
+        px[o[2] as usize & TILE_MASK],
+        px[o[3] as usize & TILE_MASK],
+    )
+}
+
 /// Tile-major, bin-grouped integration matrix.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tiles {
@@ -50,9 +152,16 @@ pub(crate) struct Tiles {
     tile_seg: Vec<u32>,
     /// Bin of each segment.
     seg_bin: Vec<u32>,
-    /// Entries of segment `s`: `seg_ptr[s]..seg_ptr[s + 1]`.
+    /// Entries of segment `s`: `seg_ptr[s]..seg_ptr[s + 1]` (offsets without splitting,
+    /// coefficients with).
     seg_ptr: Vec<u32>,
-    /// Offset of each entry's pixel within its tile.
+    /// Splitting: offsets of segment `s`, `seg_off[s]..seg_off[s + 1]`.
+    seg_off: Vec<u32>,
+    /// Splitting: groups of segment `s` made of two pairs of neighbouring pixels (stored as
+    /// the two first offsets, loaded 64 bits at a time); the other groups hold 4 offsets.
+    seg_pairs: Vec<u32>,
+    /// Offset within its tile of each entry's pixel (of each pair's first pixel in pair
+    /// groups).
     off: Vec<u16>,
     /// Coefficient of each entry (splitting only; empty without).
     coef: Vec<f32>,
@@ -128,14 +237,11 @@ impl Tiles {
             order[fill[t] as usize] = i as u32;
             fill[t] += 1;
         }
-        let padded = |len: usize| {
-            if with_coefs {
-                len.next_multiple_of(LANES)
-            } else {
-                len
-            }
-        };
-        let total: usize = segs.iter().map(|s| padded(s.3 as usize)).sum();
+        // With splitting, a segment can grow by 3 padding entries and 2 from an odd pair.
+        let total: usize = segs
+            .iter()
+            .map(|s| s.3 as usize + if with_coefs { LANES + 2 } else { 0 })
+            .sum();
         if total > u32::MAX as usize {
             return Err(too_big());
         }
@@ -143,31 +249,64 @@ impl Tiles {
             tile_seg: per_tile,
             seg_bin: Vec::with_capacity(segs.len()),
             seg_ptr: Vec::with_capacity(segs.len() + 1),
+            seg_off: Vec::new(),
+            seg_pairs: Vec::new(),
             off: Vec::with_capacity(total),
             coef: Vec::with_capacity(if with_coefs { total } else { 0 }),
         };
         tiles.seg_ptr.push(0);
+        if with_coefs {
+            tiles.seg_off.push(0);
+        }
+        let (mut pairs, mut singles) = (Vec::new(), Vec::new());
         for &i in &order {
             let (t, b, k, len) = segs[i as usize];
             let (k, len) = (k as usize, len as usize);
             tiles.seg_bin.push(b);
             let base = t as usize * TILE;
-            for j in k..k + len {
-                tiles.off.push((csr.indices[j] as usize - base) as u16);
-                if with_coefs {
-                    tiles.coef.push(csr.data[j]);
+            let off_of = |j: usize| (csr.indices[j] as usize - base) as u16;
+            if !with_coefs {
+                tiles.off.extend((k..k + len).map(off_of));
+                tiles.seg_ptr.push(tiles.off.len() as u32);
+                continue;
+            }
+            // Neighbouring pixels (a bin crosses a row over a few pixels) are paired: one
+            // 64-bit load fetches both values.
+            pairs.clear();
+            singles.clear();
+            let mut j = k;
+            while j < k + len {
+                if j + 1 < k + len && csr.indices[j + 1] == csr.indices[j] + 1 {
+                    pairs.push((off_of(j), csr.data[j], csr.data[j + 1]));
+                    j += 2;
+                } else {
+                    singles.push((off_of(j), csr.data[j]));
+                    j += 1;
                 }
             }
-            if with_coefs {
-                // Padding: zero coefficients on the segment's last pixel (whose value the
+            if pairs.len() % 2 == 1
+                && let Some((o, c0, c1)) = pairs.pop()
+            {
+                singles.push((o, c0));
+                singles.push((o.wrapping_add(1), c1));
+            }
+            for g in pairs.chunks_exact(2) {
+                tiles.off.extend([g[0].0, g[1].0]);
+                tiles.coef.extend([g[0].1, g[0].2, g[1].1, g[1].2]);
+            }
+            tiles.seg_pairs.push((pairs.len() / 2) as u32);
+            for g in singles.chunks(LANES) {
+                // Padding: zero coefficients on a pixel of the segment (whose value the
                 // segment reads anyway, so the sign test sees no foreign pixel).
-                let last = *tiles.off.last().unwrap_or(&0);
-                for _ in len..padded(len) {
-                    tiles.off.push(last);
-                    tiles.coef.push(0.0);
+                let last = g[g.len() - 1].0;
+                for l in 0..LANES {
+                    let (o, c) = g.get(l).copied().unwrap_or((last, 0.0));
+                    tiles.off.push(o);
+                    tiles.coef.push(c);
                 }
             }
-            tiles.seg_ptr.push(tiles.off.len() as u32);
+            tiles.seg_ptr.push(tiles.coef.len() as u32);
+            tiles.seg_off.push(tiles.off.len() as u32);
         }
         Ok(tiles)
     }
@@ -175,6 +314,47 @@ impl Tiles {
     /// Number of tiles.
     pub(crate) fn n_tiles(&self) -> usize {
         self.tile_seg.len().saturating_sub(1)
+    }
+
+    /// The groups of 4 entries of segment `s` of a splitting engine: offsets of the pair
+    /// groups (pixels `p0, p0 + 1, p1, p1 + 1`), offsets of the single groups, and the
+    /// coefficients of each kind, in the same order.
+    #[allow(clippy::type_complexity)]
+    fn split_groups(&self, s: usize) -> (&[[u16; 2]], &[[u16; 4]], &[[f32; 4]], &[[f32; 4]]) {
+        let (Some(&a), Some(&e), Some(&oa), Some(&oe), Some(&np)) = (
+            self.seg_ptr.get(s),
+            self.seg_ptr.get(s + 1),
+            self.seg_off.get(s),
+            self.seg_off.get(s + 1),
+            self.seg_pairs.get(s),
+        ) else {
+            return (&[], &[], &[], &[]);
+        };
+        let np = np as usize;
+        let (Some(offs), Some(coefs)) = (
+            self.off.get(oa as usize..oe as usize),
+            self.coef.get(a as usize..e as usize),
+        ) else {
+            return (&[], &[], &[], &[]);
+        };
+        let (pair_offs, single_offs) = offs.split_at(offs.len().min(2 * np));
+        let (coefs, _) = coefs.as_chunks::<LANES>();
+        let (pair_coefs, single_coefs) = coefs.split_at(coefs.len().min(np));
+        (
+            pair_offs.as_chunks::<2>().0,
+            single_offs.as_chunks::<LANES>().0,
+            pair_coefs,
+            single_coefs,
+        )
+    }
+
+    /// Every group of segment `s` as (4 offsets, 4 coefficients).
+    fn split_entries(&self, s: usize) -> impl Iterator<Item = ([u16; 4], &[f32; 4])> + '_ {
+        let (po, so, pc, sc) = self.split_groups(s);
+        po.iter()
+            .map(|p| [p[0], p[0].wrapping_add(1), p[1], p[1].wrapping_add(1)])
+            .zip(pc)
+            .chain(so.iter().copied().zip(sc))
     }
 
     fn segments(&self, tile: usize) -> std::ops::Range<usize> {
@@ -376,45 +556,23 @@ impl Tiles {
         let checked_all = rej.is_some_and(IntReject::reaches_non_negative);
         let mut checked = Vec::new();
         for s in self.segments(tile) {
-            let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
-            let (Some(offs), Some(coefs)) = (self.off.get(a..e), self.coef.get(a..e)) else {
-                continue;
-            };
             if checked_all {
                 checked.push(s);
                 continue;
             }
-            let (offs, _) = offs.as_chunks::<LANES>();
-            let (coefs, _) = coefs.as_chunks::<LANES>();
-            let one = _mm256_set1_pd(1.0);
-            let mut sig = _mm256_setzero_pd();
-            let mut var = _mm256_setzero_pd();
-            let mut any = _mm_setzero_si128();
-            for (o, c) in offs.iter().zip(coefs) {
-                // Four scalar loads: cheaper than a hardware gather on AMD Zen.
-                let v = _mm_set_epi32(
-                    px[o[3] as usize & TILE_MASK],
-                    px[o[2] as usize & TILE_MASK],
-                    px[o[1] as usize & TILE_MASK],
-                    px[o[0] as usize & TILE_MASK],
-                );
-                // SAFETY: `c` is an array of 4 f32 (16 bytes, unaligned load).
-                unsafe {
-                    any = _mm_or_si128(any, v);
-                    let c = _mm256_cvtps_pd(_mm_loadu_ps(c.as_ptr()));
-                    let vf = _mm256_cvtepi32_pd(v);
-                    sig = _mm256_fmadd_pd(c, vf, sig);
-                    if VAR {
-                        let w = _mm256_max_pd(vf, one);
-                        var = _mm256_fmadd_pd(_mm256_mul_pd(c, c), w, var);
-                    }
-                }
+            let (pair_offs, single_offs, pair_coefs, single_coefs) = self.split_groups(s);
+            let mut acc = Lanes::new();
+            for (p, c) in pair_offs.iter().zip(pair_coefs) {
+                acc.add::<VAR>(load_pairs(px, p), c);
             }
-            if _mm_movemask_ps(_mm_castsi128_ps(any)) != 0 {
+            for (o, c) in single_offs.iter().zip(single_coefs) {
+                acc.add::<VAR>(load_four(px, o), c);
+            }
+            if _mm_movemask_ps(_mm_castsi128_ps(acc.any)) != 0 {
                 checked.push(s);
                 continue;
             }
-            self.add_split::<VAR>(s, lanes_f64(sig), lanes_f64(var), out);
+            self.add_split::<VAR>(s, lanes_f64(acc.sig), lanes_f64(acc.var), out);
         }
         for s in checked {
             self.segment_checked::<VAR>(tile, s, px, rej, out);
@@ -464,47 +622,28 @@ impl Tiles {
             return;
         }
         let [pa, pb] = px;
-        let one = _mm256_set1_pd(1.0);
         for s in self.segments(tile) {
-            let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
-            let (Some(offs), Some(coefs)) = (self.off.get(a..e), self.coef.get(a..e)) else {
-                continue;
-            };
-            let (offs, _) = offs.as_chunks::<LANES>();
-            let (coefs, _) = coefs.as_chunks::<LANES>();
-            let (mut sig_a, mut var_a) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-            let (mut sig_b, mut var_b) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-            let (mut any_a, mut any_b) = (_mm_setzero_si128(), _mm_setzero_si128());
-            for (o, c) in offs.iter().zip(coefs) {
-                let (o0, o1, o2, o3) = (
-                    o[0] as usize & TILE_MASK,
-                    o[1] as usize & TILE_MASK,
-                    o[2] as usize & TILE_MASK,
-                    o[3] as usize & TILE_MASK,
+            let (pair_offs, single_offs, pair_coefs, single_coefs) = self.split_groups(s);
+            let (mut acc_a, mut acc_b) = (Lanes::new(), Lanes::new());
+            for (p, c) in pair_offs.iter().zip(pair_coefs) {
+                Lanes::add_two::<VAR>(
+                    [&mut acc_a, &mut acc_b],
+                    [load_pairs(pa, p), load_pairs(pb, p)],
+                    c,
                 );
-                let va = _mm_setr_epi32(pa[o0], pa[o1], pa[o2], pa[o3]);
-                let vb = _mm_setr_epi32(pb[o0], pb[o1], pb[o2], pb[o3]);
-                // SAFETY: `c` is an array of 4 f32 (16 bytes, unaligned load).
-                let c = _mm256_cvtps_pd(unsafe { _mm_loadu_ps(c.as_ptr()) });
-                any_a = _mm_or_si128(any_a, va);
-                any_b = _mm_or_si128(any_b, vb);
-                let (fa, fb) = (_mm256_cvtepi32_pd(va), _mm256_cvtepi32_pd(vb));
-                sig_a = _mm256_fmadd_pd(c, fa, sig_a);
-                sig_b = _mm256_fmadd_pd(c, fb, sig_b);
-                if VAR {
-                    let c2 = _mm256_mul_pd(c, c);
-                    var_a = _mm256_fmadd_pd(c2, _mm256_max_pd(fa, one), var_a);
-                    var_b = _mm256_fmadd_pd(c2, _mm256_max_pd(fb, one), var_b);
-                }
             }
-            for (any, sig, var, px, out) in [
-                (any_a, sig_a, var_a, pa, &mut *out_a),
-                (any_b, sig_b, var_b, pb, &mut *out_b),
-            ] {
-                if _mm_movemask_ps(_mm_castsi128_ps(any)) != 0 {
+            for (o, c) in single_offs.iter().zip(single_coefs) {
+                Lanes::add_two::<VAR>(
+                    [&mut acc_a, &mut acc_b],
+                    [load_four(pa, o), load_four(pb, o)],
+                    c,
+                );
+            }
+            for (acc, px, out) in [(acc_a, pa, &mut *out_a), (acc_b, pb, &mut *out_b)] {
+                if _mm_movemask_ps(_mm_castsi128_ps(acc.any)) != 0 {
                     self.segment_checked::<VAR>(tile, s, px, rej, out);
                 } else {
-                    self.add_split::<VAR>(s, lanes_f64(sig), lanes_f64(var), out);
+                    self.add_split::<VAR>(s, lanes_f64(acc.sig), lanes_f64(acc.var), out);
                 }
             }
         }
@@ -520,14 +659,11 @@ impl Tiles {
     ) {
         let checked_all = rej.is_some_and(IntReject::reaches_non_negative);
         for s in self.segments(tile) {
-            let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
-            let (offs, _) = self.off[a..e].as_chunks::<LANES>();
-            let (coefs, _) = self.coef[a..e].as_chunks::<LANES>();
             let mut sig = [0.0f64; LANES];
             let mut var = [0.0f64; LANES];
             let mut any = 0i32;
             if !checked_all {
-                for (o, c) in offs.iter().zip(coefs) {
+                for (o, c) in self.split_entries(s) {
                     for l in 0..LANES {
                         let v = px[o[l] as usize & TILE_MASK];
                         any |= v;
@@ -576,12 +712,9 @@ impl Tiles {
         out: &mut TileSums<'_>,
     ) {
         let first = tile * TILE;
-        let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
-        let (offs, _) = self.off[a..e].as_chunks::<LANES>();
-        let (coefs, _) = self.coef[a..e].as_chunks::<LANES>();
         let mut sig = [0.0f64; LANES];
         let mut var = [0.0f64; LANES];
-        for (o, c) in offs.iter().zip(coefs) {
+        for (o, c) in self.split_entries(s) {
             for l in 0..LANES {
                 let v = px[o[l] as usize & TILE_MASK];
                 if rej.is_some_and(|r| r.rejects(v)) {
