@@ -71,9 +71,16 @@ impl Accumulator {
     }
 }
 
-/// `px` as a whole tile, or `padded` (its zero-padded copy) when it is the shorter last one.
-fn as_tile<'a>(px: &'a [i32], padded: &'a [i32]) -> Option<&'a [i32; TILE]> {
-    if px.len() == TILE { px } else { padded }.try_into().ok()
+/// `px` (at most one tile) as a whole tile: itself, or a copy in `buf` zero-padded to [`TILE`]
+/// (the padding is never read) when it is the shorter last tile or when `copy` asks for it.
+fn whole_tile_of<'a>(px: &'a [i32], buf: &'a mut Vec<i32>, copy: bool) -> Option<&'a [i32; TILE]> {
+    if !copy && px.len() == TILE {
+        return px.try_into().ok();
+    }
+    buf.clear();
+    buf.extend_from_slice(&px[..px.len().min(TILE)]);
+    buf.resize(TILE, 0);
+    buf.as_slice().try_into().ok()
 }
 
 /// The integrated pattern of one frame: pyFAI's `Integrate1dResult` / `Integrate2dResult`.
@@ -197,18 +204,10 @@ impl Engine {
             let (start, end) = (t * TILE, ((t + 1) * TILE).min(n));
             let rest = &pixels[pos..];
             if p == start && rest.len() >= end - start {
-                if pixels.len() > TILE {
-                    // Part of a whole frame in memory, likely out of cache: one sequential
-                    // copy into a buffer that stays in L2 before the bin-ordered reads.
-                    let mut buf = std::mem::take(&mut acc.last_tile);
-                    buf.clear();
-                    buf.extend_from_slice(&rest[..end - start]);
-                    buf.resize(TILE, 0); // the last tile: zero padding, never read
-                    self.add_tile(acc, t, &buf);
-                    acc.last_tile = buf;
-                } else {
-                    self.add_tile(acc, t, &rest[..end - start]);
-                }
+                // A block larger than a tile is part of a whole frame in memory, likely out
+                // of cache: one sequential copy into a buffer that stays in L2 comes before
+                // the bin-ordered reads.
+                self.add_tile(acc, t, &rest[..end - start], pixels.len() > TILE);
                 pos += end - start;
                 continue;
             }
@@ -221,7 +220,7 @@ impl Engine {
             acc.tile_fill[t] += take as u32;
             if acc.tile_fill[t] as usize == end - start {
                 let staged = std::mem::take(&mut acc.stage);
-                self.add_tile(acc, t, &staged[start..end]);
+                self.add_tile(acc, t, &staged[start..end], false);
                 acc.stage = staged;
             }
             pos += take;
@@ -258,18 +257,12 @@ impl Engine {
         self.check_block(acc_b, first_pixel, px_b.len())?;
         acc_a.pixels_added += px_a.len();
         acc_b.pixels_added += px_b.len();
-        let (mut last_a, mut last_b) = (
+        let (mut buf_a, mut buf_b) = (
             std::mem::take(&mut acc_a.last_tile),
             std::mem::take(&mut acc_b.last_tile),
         );
-        // The last, shorter tile: zero-padded copies (the padding is never read).
-        for (px, last) in [(px_a, &mut last_a), (px_b, &mut last_b)] {
-            if px.len() != TILE {
-                last.resize(TILE, 0);
-                last[..px.len()].copy_from_slice(px);
-            }
-        }
-        let (tile_a, tile_b) = (as_tile(px_a, &last_a), as_tile(px_b, &last_b));
+        let tile_a = whole_tile_of(px_a, &mut buf_a, false);
+        let tile_b = whole_tile_of(px_b, &mut buf_b, false);
         if let (Some(tile_a), Some(tile_b)) = (tile_a, tile_b) {
             let rej = self.int_reject();
             let (mut out_a, mut out_b) = (acc_a.tile_sums(), acc_b.tile_sums());
@@ -281,8 +274,8 @@ impl Engine {
                     .split_pair::<false>(t, [tile_a, tile_b], rej, out);
             }
         }
-        acc_a.last_tile = last_a;
-        acc_b.last_tile = last_b;
+        acc_a.last_tile = buf_a;
+        acc_b.last_tile = buf_b;
         Ok(())
     }
 
@@ -297,15 +290,11 @@ impl Engine {
             })
     }
 
-    /// Sums one complete tile (`px` holds all its pixels).
-    fn add_tile(&self, acc: &mut Accumulator, tile: usize, px: &[i32]) {
-        let mut padded = std::mem::take(&mut acc.last_tile);
-        if px.len() != TILE {
-            // The last, shorter tile: a zero-padded copy (the padding is never read).
-            padded.resize(TILE, 0);
-            padded[..px.len()].copy_from_slice(px);
-        }
-        if let Some(whole) = as_tile(px, &padded) {
+    /// Sums one complete tile (`px` holds all its pixels); `copy`: through the
+    /// accumulator's tile buffer even when `px` is a whole tile.
+    fn add_tile(&self, acc: &mut Accumulator, tile: usize, px: &[i32], copy: bool) {
+        let mut buf = std::mem::take(&mut acc.last_tile);
+        if let Some(whole) = whole_tile_of(px, &mut buf, copy) {
             let rej = self.int_reject();
             let mut out = acc.tile_sums();
             let tiles: &Tiles = &self.tiles;
@@ -317,7 +306,7 @@ impl Engine {
                 Kernel::Sparse(_) => tiles.split::<false>(tile, whole, rej, &mut out),
             }
         }
-        acc.last_tile = padded;
+        acc.last_tile = buf;
     }
 
     /// Adds a block of float pixels (NaN and ±inf are invalid, as in pyFAI).

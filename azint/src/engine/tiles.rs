@@ -203,7 +203,6 @@ impl Tiles {
     /// coefficients (splitting engines) and pads segments to [`LANES`].
     pub(crate) fn from_csr(csr: &Csr, n_pixels: usize, with_coefs: bool) -> Result<Tiles, Error> {
         let n_tiles = n_pixels.div_ceil(TILE);
-        let too_big = || Error::Invalid("integration matrix too large for the tiled engine");
         // Segments in bin order: (tile, bin, first entry in the CSR, length).
         let mut segs: Vec<(u32, u32, u32, u32)> = Vec::new();
         let mut per_tile = vec![0u32; n_tiles + 1];
@@ -243,7 +242,9 @@ impl Tiles {
             .map(|s| s.3 as usize + if with_coefs { LANES + 2 } else { 0 })
             .sum();
         if total > u32::MAX as usize {
-            return Err(too_big());
+            return Err(Error::Invalid(
+                "integration matrix too large for the tiled engine",
+            ));
         }
         let mut tiles = Tiles {
             tile_seg: per_tile,
