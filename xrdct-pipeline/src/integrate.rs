@@ -2,7 +2,7 @@
 //! file, a mask and the user's options ([`IntegrateSettings`]).
 //!
 //! The CPU reducer fuses the two stages: the byte-offset decoder visits the frame in blocks
-//! of [`BLOCK_PIXELS`] pixels (one tile of the engine, 128 KiB: stays in L2), and the engine
+//! of [`BLOCK_PIXELS`] pixels (one tile of the engine, 256 KiB: stays in L2), and the engine
 //! sums each block into the frame's accumulators. The 10 MB decoded frame never exists.
 //!
 //! ```no_run
@@ -32,7 +32,7 @@ use crate::output::RunInfo;
 use crate::pool::{Accumulators, FrameData, FrameError, FrameReducer, ReduceWorker, Row};
 
 /// Pixels per decoded block in the fused path: one tile of the engine, which it sums without
-/// a copy (128 KiB of i32: stays in L2).
+/// a copy (256 KiB of i32: stays in L2).
 pub const BLOCK_PIXELS: usize = azint::engine::TILE;
 
 /// Why the integrator could not be set up. Each variant's doc says whose fault it is.
