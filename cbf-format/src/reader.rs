@@ -268,6 +268,20 @@ impl<'a> CbfFile<'a> {
         Self::parse(Storage::Borrowed(bytes), None, false, opts)
     }
 
+    /// The bytes this file was read into, for [`CbfFile::open_reusing`] to read the next file
+    /// into: `None` when the file was borrowed or mapped, or when a [`Section`] of it is
+    /// still alive elsewhere.
+    pub fn into_buffer(self) -> Option<Vec<u8>> {
+        let CbfFile {
+            storage, sections, ..
+        } = self;
+        drop(sections);
+        match storage {
+            Storage::Owned(v) => Arc::try_unwrap(v).ok(),
+            Storage::Borrowed(_) | Storage::Mapped(_) => None,
+        }
+    }
+
     fn parse(
         storage: Storage<'a>,
         path: Option<PathBuf>,
@@ -394,14 +408,40 @@ impl CbfFile<'static> {
     /// Opens a file: reads it (up to 64 MiB) or memory-maps it (larger files), and decompresses
     /// it when it is gzip (`.cbf.gz`, recognised by its magic bytes).
     pub fn open(path: impl AsRef<Path>, opts: &ReadOptions) -> Result<CbfFile<'static>> {
-        Self::open_reading_up_to(path.as_ref(), opts, READ_LIMIT)
+        Self::open_reading_up_to(path.as_ref(), opts, READ_LIMIT, Vec::new())
     }
 
-    /// [`CbfFile::open`], reading files up to `read_limit` bytes and mapping larger ones.
+    /// [`CbfFile::open`] reading into `buffer` (its contents are discarded, its capacity
+    /// reused): a reader that opens frame after frame passes back the buffer of the previous
+    /// file ([`CbfFile::into_buffer`]) and its memory is not allocated, faulted in and freed
+    /// again for every frame.
+    ///
+    /// ```no_run
+    /// use cbf_format::{CbfFile, ReadOptions};
+    /// let opts = ReadOptions::default();
+    /// let mut buffer = Vec::new();
+    /// for path in ["scan_00001.cbf", "scan_00002.cbf"] {
+    ///     let file = CbfFile::open_reusing(path, &opts, buffer)?;
+    ///     println!("{}: {} sections", path, file.sections().len());
+    ///     buffer = file.into_buffer().unwrap_or_default();
+    /// }
+    /// # Ok::<(), cbf_format::Error>(())
+    /// ```
+    pub fn open_reusing(
+        path: impl AsRef<Path>,
+        opts: &ReadOptions,
+        buffer: Vec<u8>,
+    ) -> Result<CbfFile<'static>> {
+        Self::open_reading_up_to(path.as_ref(), opts, READ_LIMIT, buffer)
+    }
+
+    /// [`CbfFile::open`], reading files up to `read_limit` bytes (into `buffer`) and mapping
+    /// larger ones.
     fn open_reading_up_to(
         path: &Path,
         opts: &ReadOptions,
         read_limit: u64,
+        mut buffer: Vec<u8>,
     ) -> Result<CbfFile<'static>> {
         let io = |e: std::io::Error| Error::new(ErrorKind::Io(e)).with_path(path);
         let file = std::fs::File::open(path).map_err(io)?;
@@ -420,9 +460,10 @@ impl CbfFile<'static> {
             // A detector frame (a few MB): one read into the heap costs less than mapping it
             // (page faults on first touch, and an unmap that interrupts every other core).
             // At most the length seen above, as with a map, even if the file is still growing.
-            let mut v = Vec::with_capacity(len as usize);
-            (&file).take(len).read_to_end(&mut v).map_err(io)?;
-            Storage::Owned(Arc::new(v))
+            buffer.clear();
+            buffer.reserve(len as usize);
+            (&file).take(len).read_to_end(&mut buffer).map_err(io)?;
+            Storage::Owned(Arc::new(buffer))
         } else {
             // SAFETY: memmap2 maps are unsafe because another process may change the file
             // while it is mapped. Detector files are written once and then only read; a file
@@ -1036,7 +1077,7 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let opts = ReadOptions::default();
         let read = CbfFile::open(&path, &opts).unwrap();
-        let mapped = CbfFile::open_reading_up_to(&path, &opts, 0).unwrap();
+        let mapped = CbfFile::open_reading_up_to(&path, &opts, 0, Vec::new()).unwrap();
         assert!(matches!(read.storage, Storage::Owned(_)));
         assert!(matches!(mapped.storage, Storage::Mapped(_)));
         assert_eq!(read.bytes(), mapped.bytes());
@@ -1045,5 +1086,41 @@ mod tests {
             file.sections()[0].decode_into_i32(&mut out).unwrap();
             assert_eq!(out, pixels);
         }
+    }
+
+    /// A buffer passed back in is reused, whatever it held, and a mapped or still-shared
+    /// file gives none back.
+    #[test]
+    fn reused_buffers_read_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frame.cbf");
+        let pixels: Vec<i32> = (0..40 * 30).map(|k| (k * 31 % 977) - 2).collect();
+        let bytes = crate::writer::MiniCbfWriter::new(&Header::default())
+            .write(&[40, 30], &pixels)
+            .unwrap();
+        std::fs::write(&path, &bytes).unwrap();
+        let opts = ReadOptions::default();
+        let stale = vec![0xA5u8; 3 * bytes.len()];
+        let file = CbfFile::open_reusing(&path, &opts, stale).unwrap();
+        assert_eq!(file.bytes(), &bytes[..]);
+        let mut out = vec![0i32; pixels.len()];
+        file.sections()[0].decode_into_i32(&mut out).unwrap();
+        assert_eq!(out, pixels);
+        let section = file.sections()[0].clone();
+        let again = CbfFile::open_reusing(&path, &opts, Vec::new()).unwrap();
+        assert!(
+            file.into_buffer().is_none(),
+            "a section still holds the bytes"
+        );
+        drop(section);
+        let buffer = again.into_buffer().unwrap();
+        assert_eq!(buffer, bytes);
+        let ptr = buffer.as_ptr();
+        let reread = CbfFile::open_reusing(&path, &opts, buffer).unwrap();
+        let buffer = reread.into_buffer().unwrap();
+        assert_eq!(buffer, bytes);
+        assert_eq!(buffer.as_ptr(), ptr, "the same allocation, not a new one");
+        let mapped = CbfFile::open_reading_up_to(&path, &opts, 0, Vec::new()).unwrap();
+        assert!(mapped.into_buffer().is_none());
     }
 }

@@ -472,6 +472,9 @@ fn work(
     let (mut t_read, mut t_reduce) = (Duration::ZERO, Duration::ZERO);
     let mut jobs: Vec<Job> = Vec::with_capacity(batch);
     let mut results: Vec<Result<Row, FrameError>> = Vec::with_capacity(batch);
+    // Read buffers handed back by the files of the previous batch: a frame (a few MB) is read
+    // into memory that is already faulted in instead of a fresh allocation.
+    let mut buffers: Vec<Vec<u8>> = Vec::with_capacity(batch);
     while let Ok(job) = job_rx.recv() {
         jobs.push(job);
         while jobs.len() < batch {
@@ -482,8 +485,10 @@ fn work(
         }
         let t0 = Instant::now();
         // Open and parse; the files stay mapped (or borrowed) while the batch is reduced.
-        let files: Vec<Result<(cbf_format::CbfFile<'_>, f64), FrameError>> =
-            jobs.iter().map(|j| open_frame(j, opts)).collect();
+        let files: Vec<Result<(cbf_format::CbfFile<'_>, f64), FrameError>> = jobs
+            .iter()
+            .map(|j| open_frame(j, opts, buffers.pop().unwrap_or_default()))
+            .collect();
         let mut frames: Vec<FrameData<'_>> = Vec::with_capacity(jobs.len());
         let mut slots: Vec<Option<FrameError>> = Vec::with_capacity(jobs.len());
         for (job, f) in jobs.iter().zip(&files) {
@@ -518,7 +523,13 @@ fn work(
         let errors: Vec<Option<FrameError>> = files
             .into_iter()
             .zip(slots)
-            .map(|(f, slot)| f.err().or(slot))
+            .map(|(f, slot)| match f {
+                Ok((file, _)) => {
+                    buffers.extend(file.into_buffer());
+                    slot
+                }
+                Err(e) => Some(e),
+            })
             .collect();
         let mut reduced = results.drain(..);
         for (job, error) in jobs.drain(..).zip(errors) {
@@ -546,12 +557,14 @@ fn work(
     (t_read, t_reduce)
 }
 
+/// Opens a job's frame; a file is read into `buffer` (see [`cbf_format::CbfFile::open_reusing`]).
 fn open_frame<'a>(
     job: &'a Job,
     opts: &PipelineOptions,
+    buffer: Vec<u8>,
 ) -> Result<(cbf_format::CbfFile<'a>, f64), FrameError> {
     let file = match &job.source {
-        FrameSource::File(p) => cbf_format::CbfFile::open(p, &opts.read)?,
+        FrameSource::File(p) => cbf_format::CbfFile::open_reusing(p, &opts.read, buffer)?,
         FrameSource::Memory { bytes, .. } => {
             cbf_format::CbfFile::from_bytes_with(bytes, &opts.read)?
         }
