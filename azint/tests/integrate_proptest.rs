@@ -282,27 +282,31 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
     let blocks = engine.finish(&acc, c.nf).unwrap();
     prop_assert_eq!(&blocks, &ours, "blocks in scrambled order");
 
-    // Two frames through the pair path (tile by tile) give the same patterns as one by one.
+    // Three frames through the multi-frame path (tile by tile) give the same patterns as
+    // one by one.
     let other: Vec<i32> = fr.iter().rev().copied().collect();
-    let single_other = engine.integrate_i32(&other, c.nf).unwrap();
-    let (mut acc_a, mut acc_b) = (engine.new_accumulator(), engine.new_accumulator());
+    let third: Vec<i32> = fr.iter().map(|&v| if v > 0 { v / 2 } else { v }).collect();
+    let singles = [
+        &ours,
+        &engine.integrate_i32(&other, c.nf).unwrap(),
+        &engine.integrate_i32(&third, c.nf).unwrap(),
+    ];
+    let mut accs = [(); 3].map(|_| engine.new_accumulator());
     let tile = engine.preferred_block();
     for s in (0..n).step_by(tile) {
         let e = (s + tile).min(n);
         engine
-            .add_block_pair([&mut acc_a, &mut acc_b], s, [&fr[s..e], &other[s..e]])
+            .add_blocks(accs.each_mut(), s, [&fr[s..e], &other[s..e], &third[s..e]])
             .unwrap();
     }
-    prop_assert_eq!(
-        &engine.finish(&acc_a, c.nf).unwrap(),
-        &ours,
-        "pair, first frame"
-    );
-    prop_assert_eq!(
-        &engine.finish(&acc_b, c.nf).unwrap(),
-        &single_other,
-        "pair, second frame"
-    );
+    for (k, (acc, single)) in accs.iter().zip(singles).enumerate() {
+        prop_assert_eq!(
+            &engine.finish(acc, c.nf).unwrap(),
+            single,
+            "frame {} of three",
+            k
+        );
+    }
 
     // The float path agrees with the integer path.
     let fr32: Vec<f32> = fr.iter().map(|&v| v as f32).collect();

@@ -246,7 +246,7 @@ pub fn decode_visit_with(
 }
 
 /// A byte-offset stream of exactly `n` 32-bit elements decoded block by block, on demand:
-/// what [`decode_visit`] runs, for callers that interleave several streams (e.g. two frames
+/// what [`decode_visit`] runs, for callers that interleave several streams (e.g. frames
 /// summed together tile by tile).
 ///
 /// ```

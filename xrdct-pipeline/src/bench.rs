@@ -343,7 +343,8 @@ pub fn run_bench(
         }
         if wants(Stage::Fused) {
             // One frame per call; and, where the worker takes batches (splitting engines sum
-            // two frames per pass over their matrix), batches as the pipeline hands them out.
+            // up to four frames per pass over their matrix), batches as the pipeline hands
+            // them out.
             let batch = reducer.worker().batch_size().max(1);
             let mut batches = vec![1];
             if batch > 1 {

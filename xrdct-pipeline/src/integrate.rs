@@ -248,11 +248,7 @@ impl IntegrateSettings {
             parameters: self.parameters(),
             accumulators: self.accumulators,
         };
-        Ok(CpuReducer {
-            engine,
-            keep_accumulators: self.accumulators,
-            info,
-        })
+        Ok(CpuReducer::new(engine, self.accumulators, info))
     }
 }
 
@@ -280,16 +276,40 @@ pub struct CpuReducer {
     engine: Engine,
     keep_accumulators: bool,
     info: RunInfo,
+    frames_per_pass: usize,
 }
+
+/// Most frames a splitting engine sums per pass over its matrix ([`CpuReducer::frames_per_pass`]).
+pub const MAX_FRAMES_PER_PASS: usize = 4;
 
 impl CpuReducer {
     /// Wraps an engine built elsewhere; `info` describes the run for the output.
     pub fn new(engine: Engine, keep_accumulators: bool, info: RunInfo) -> Self {
+        let frames_per_pass = if engine.csc().is_some() {
+            MAX_FRAMES_PER_PASS
+        } else {
+            1
+        };
         CpuReducer {
             engine,
             keep_accumulators,
             info,
+            frames_per_pass,
         }
+    }
+
+    /// How many frames a worker sums per pass over the integration matrix (1 to
+    /// [`MAX_FRAMES_PER_PASS`]). Splitting engines stream a matrix of ~45 MB per pass for a
+    /// Pilatus 2M, so frames decoded side by side share it; without splitting the matrix is
+    /// small and frames go one by one.
+    pub fn with_frames_per_pass(mut self, n: usize) -> Self {
+        self.frames_per_pass = n.clamp(1, MAX_FRAMES_PER_PASS);
+        self
+    }
+
+    /// See [`CpuReducer::with_frames_per_pass`].
+    pub fn frames_per_pass(&self) -> usize {
+        self.frames_per_pass
     }
 
     /// The engine.
@@ -349,7 +369,7 @@ impl FrameReducer for CpuReducer {
             reducer: self,
             acc: self.engine.new_accumulator(),
             block: vec![0; BLOCK_PIXELS],
-            pair: None,
+            group: Vec::new(),
             pixels: Vec::new(),
         })
     }
@@ -359,8 +379,8 @@ struct CpuWorker<'a> {
     reducer: &'a CpuReducer,
     acc: Accumulator,
     block: Vec<i32>,
-    /// Accumulator and block of the second frame of a pair (allocated on first use).
-    pair: Option<(Accumulator, Vec<i32>)>,
+    /// Accumulators and blocks of the frames of a group (allocated on first use).
+    group: Vec<(Accumulator, Vec<i32>)>,
     /// Whole decoded frame, only for compressions other than byte-offset.
     pixels: Vec<i32>,
 }
@@ -374,108 +394,125 @@ impl CpuWorker<'_> {
             && self.reducer.check_shape(s).is_ok()
     }
 
-    /// Two frames decoded tile by tile side by side, the engine streaming its matrix once
-    /// per tile for both (splitting engines). A frame that fails to decode fails alone.
-    fn reduce_pair(
-        &mut self,
-        a: &FrameData<'_>,
-        b: &FrameData<'_>,
-    ) -> [Result<Row, FrameError>; 2] {
+    /// Frames (2 to [`MAX_FRAMES_PER_PASS`]) decoded tile by tile side by side, the engine
+    /// streaming its matrix once per tile for all of them (splitting engines). A frame that
+    /// fails to decode fails alone.
+    fn reduce_group(&mut self, frames: &[FrameData<'_>]) -> Vec<Result<Row, FrameError>> {
         let reducer = self.reducer;
         let engine = &reducer.engine;
-        let (acc_b, block_b) = self
-            .pair
-            .get_or_insert_with(|| (engine.new_accumulator(), vec![0; BLOCK_PIXELS]));
-        let (acc_a, block_a) = (&mut self.acc, &mut self.block);
-        acc_a.reset();
-        acc_b.reset();
-        let mut dec = [
-            byteoffset::BlockDecoder::new(a.section.payload(), a.section.element_count()),
-            byteoffset::BlockDecoder::new(b.section.payload(), b.section.element_count()),
-        ];
-        let mut failed: [Option<FrameError>; 2] = [None, None];
-        for (d, slot) in dec.iter_mut().zip(&mut failed) {
-            if let Err(e) = d {
-                *slot = Some(FrameError::from(e.clone()));
-            }
+        let n = frames.len();
+        while self.group.len() < n {
+            self.group
+                .push((engine.new_accumulator(), vec![0; BLOCK_PIXELS]));
+        }
+        let group = &mut self.group[..n];
+        let mut decoders: Vec<_> = frames
+            .iter()
+            .map(|f| byteoffset::BlockDecoder::new(f.section.payload(), f.section.element_count()))
+            .collect();
+        let mut failed: Vec<Option<FrameError>> = decoders
+            .iter()
+            .map(|d| d.as_ref().err().map(|e| FrameError::from(e.clone())))
+            .collect();
+        for (acc, _) in group.iter_mut() {
+            acc.reset();
         }
         let backend = |e: azint::Error| FrameError::Backend(e.to_string());
+        let mut blocks: Vec<Option<(usize, usize)>> = vec![None; n];
         loop {
-            let mut next = |k: usize, block: &mut [i32]| -> Option<(usize, usize)> {
-                if failed[k].is_some() {
-                    return None;
+            for (((d, slot), (_, block)), got) in decoders
+                .iter_mut()
+                .zip(&mut failed)
+                .zip(group.iter_mut())
+                .zip(&mut blocks)
+            {
+                *got = None;
+                if slot.is_some() {
+                    continue;
                 }
-                let d = dec[k].as_mut().ok()?;
-                match d.next_block(block) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        failed[k] = Some(FrameError::from(e));
-                        None
+                if let Ok(d) = d {
+                    match d.next_block(block) {
+                        Ok(r) => *got = r,
+                        Err(e) => *slot = Some(FrameError::from(e)),
                     }
                 }
-            };
-            let ra = next(0, block_a);
-            let rb = next(1, block_b);
-            let added = match (ra, rb) {
-                (None, None) => break,
-                (Some((fa, la)), Some((fb, lb))) if fa == fb => engine.add_block_pair(
-                    [&mut *acc_a, &mut *acc_b],
-                    fa,
-                    [&block_a[..la], &block_b[..lb]],
-                ),
-                (ra, rb) => {
-                    let mut r = Ok(());
-                    if let Some((f, l)) = ra {
-                        r = r.and(engine.add_block(acc_a, f, &block_a[..l]));
-                    }
-                    if let Some((f, l)) = rb {
-                        r = r.and(engine.add_block(acc_b, f, &block_b[..l]));
-                    }
-                    r
-                }
-            };
-            if let Err(e) = added {
+            }
+            if blocks.iter().all(Option::is_none) {
+                break;
+            }
+            if let Err(e) = add_group(engine, group, &blocks) {
                 let msg = e.to_string();
-                return [
-                    Err(FrameError::Backend(msg.clone())),
-                    Err(FrameError::Backend(msg)),
-                ];
+                return (0..n)
+                    .map(|_| Err(FrameError::Backend(msg.clone())))
+                    .collect();
             }
         }
-        let [fa, fb] = failed;
-        let finish = |acc: &Accumulator, f: &FrameData<'_>, failed: Option<FrameError>| {
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            let pattern = engine.finish(acc, f.normalization).map_err(backend)?;
-            Ok(reducer.row(pattern))
-        };
-        [finish(acc_a, a, fa), finish(acc_b, b, fb)]
+        group
+            .iter()
+            .zip(frames)
+            .zip(failed)
+            .map(|(((acc, _), f), failed)| {
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                let pattern = engine.finish(acc, f.normalization).map_err(backend)?;
+                Ok(reducer.row(pattern))
+            })
+            .collect()
     }
+}
+
+/// Adds the decoded blocks of a group of frames: in one pass when every frame has the same
+/// block, one by one otherwise (a frame that failed or ended early).
+fn add_group(
+    engine: &Engine,
+    group: &mut [(Accumulator, Vec<i32>)],
+    blocks: &[Option<(usize, usize)>],
+) -> Result<(), azint::Error> {
+    let first = blocks.first().copied().flatten();
+    if let Some((f, len)) = first
+        && blocks.iter().all(|b| *b == Some((f, len)))
+    {
+        let mut it = group.iter_mut().map(|(acc, block)| (acc, &block[..len]));
+        match (it.next(), it.next(), it.next(), it.next(), it.next()) {
+            (Some(a), Some(b), None, ..) => return engine.add_blocks([a.0, b.0], f, [a.1, b.1]),
+            (Some(a), Some(b), Some(c), None, _) => {
+                return engine.add_blocks([a.0, b.0, c.0], f, [a.1, b.1, c.1]);
+            }
+            (Some(a), Some(b), Some(c), Some(d), None) => {
+                return engine.add_blocks([a.0, b.0, c.0, d.0], f, [a.1, b.1, c.1, d.1]);
+            }
+            _ => {}
+        }
+    }
+    for ((acc, block), b) in group.iter_mut().zip(blocks) {
+        if let Some((f, len)) = *b {
+            engine.add_block(acc, f, &block[..len])?;
+        }
+    }
+    Ok(())
 }
 
 impl ReduceWorker for CpuWorker<'_> {
     fn batch_size(&self) -> usize {
-        // Splitting engines sum two frames per pass over their matrix.
-        if self.reducer.engine.csc().is_some() {
-            2
-        } else {
-            1
-        }
+        self.reducer.frames_per_pass
     }
 
     fn reduce_batch(&mut self, frames: &[FrameData<'_>], out: &mut Vec<Result<Row, FrameError>>) {
         let mut rest = frames;
-        while let Some((a, tail)) = rest.split_first() {
-            match tail.split_first() {
-                Some((b, tail2)) if self.batch_size() > 1 && self.fused(a) && self.fused(b) => {
-                    out.extend(self.reduce_pair(a, b));
-                    rest = tail2;
-                }
-                _ => {
-                    out.push(self.reduce(a));
-                    rest = tail;
-                }
+        while !rest.is_empty() {
+            // The longest run of fused frames (at most a pass) goes through together.
+            let run = rest
+                .iter()
+                .take(self.batch_size())
+                .take_while(|f| self.fused(f))
+                .count();
+            if run >= 2 {
+                out.extend(self.reduce_group(&rest[..run]));
+                rest = &rest[run..];
+            } else {
+                out.push(self.reduce(&rest[0]));
+                rest = &rest[1..];
             }
         }
     }

@@ -228,54 +228,57 @@ impl Engine {
         Ok(())
     }
 
-    /// Adds the same block of two frames, each to its own accumulator: the same sums as two
+    /// Adds the same block of `N` frames, each to its own accumulator: the same sums as `N`
     /// [`Engine::add_block`] calls. When the block is one whole tile (blocks of
     /// [`Engine::preferred_block`] from the start of the frame), splitting engines stream
-    /// their matrix once for both frames, which halves its memory traffic.
-    pub fn add_block_pair(
+    /// their matrix once for all the frames, which divides its memory traffic by `N`.
+    pub fn add_blocks<const N: usize>(
         &self,
-        acc: [&mut Accumulator; 2],
+        acc: [&mut Accumulator; N],
         first_pixel: usize,
-        pixels: [&[i32]; 2],
+        pixels: [&[i32]; N],
     ) -> Result<(), Error> {
-        let [acc_a, acc_b] = acc;
-        let [px_a, px_b] = pixels;
         let t = first_pixel / TILE;
         let end = ((t + 1) * TILE).min(self.n_pixels);
         let whole_tile = first_pixel == t * TILE
             && end > first_pixel
-            && px_a.len() == end - first_pixel
-            && px_b.len() == px_a.len();
+            && pixels.iter().all(|px| px.len() == end - first_pixel);
         if !whole_tile
             || !matches!(self.kernel, Kernel::Sparse(_))
             || self.error_model == ErrorModel::Azimuthal
         {
-            self.add_block(acc_a, first_pixel, px_a)?;
-            return self.add_block(acc_b, first_pixel, px_b);
+            for (acc, px) in acc.into_iter().zip(pixels) {
+                self.add_block(acc, first_pixel, px)?;
+            }
+            return Ok(());
         }
-        self.check_block(acc_a, first_pixel, px_a.len())?;
-        self.check_block(acc_b, first_pixel, px_b.len())?;
-        acc_a.pixels_added += px_a.len();
-        acc_b.pixels_added += px_b.len();
-        let (mut buf_a, mut buf_b) = (
-            std::mem::take(&mut acc_a.last_tile),
-            std::mem::take(&mut acc_b.last_tile),
-        );
-        let tile_a = whole_tile_of(px_a, &mut buf_a, false);
-        let tile_b = whole_tile_of(px_b, &mut buf_b, false);
-        if let (Some(tile_a), Some(tile_b)) = (tile_a, tile_b) {
+        for (acc, px) in acc.iter().zip(&pixels) {
+            self.check_block(acc, first_pixel, px.len())?;
+        }
+        let mut acc = acc;
+        let mut bufs: [Vec<i32>; N] = std::array::from_fn(|_| Vec::new());
+        for ((acc, buf), px) in acc.iter_mut().zip(&mut bufs).zip(pixels) {
+            acc.pixels_added += px.len();
+            *buf = std::mem::take(&mut acc.last_tile);
+        }
+        let tiles: Vec<&[i32; TILE]> = bufs
+            .iter_mut()
+            .zip(pixels)
+            .filter_map(|(buf, px)| whole_tile_of(px, buf, false))
+            .collect();
+        if let Ok(tiles) = <[&[i32; TILE]; N]>::try_from(tiles) {
             let rej = self.int_reject();
-            let (mut out_a, mut out_b) = (acc_a.tile_sums(), acc_b.tile_sums());
-            let out = [&mut out_a, &mut out_b];
+            let mut outs = acc.each_mut().map(|a| a.tile_sums());
+            let out = outs.each_mut();
             if self.error_model == ErrorModel::Poisson {
-                self.tiles.split_pair::<true>(t, [tile_a, tile_b], rej, out);
+                self.tiles.split_multi::<true, N>(t, tiles, rej, out);
             } else {
-                self.tiles
-                    .split_pair::<false>(t, [tile_a, tile_b], rej, out);
+                self.tiles.split_multi::<false, N>(t, tiles, rej, out);
             }
         }
-        acc_a.last_tile = buf_a;
-        acc_b.last_tile = buf_b;
+        for (acc, buf) in acc.iter_mut().zip(bufs) {
+            acc.last_tile = buf;
+        }
         Ok(())
     }
 

@@ -12,7 +12,8 @@
 //! - for integer frames, every engine also keeps its matrix cut into tiles of [`TILE`]
 //!   consecutive pixels with each tile's entries grouped by bin: a tile, decoded into a buffer
 //!   that stays in L2, is summed bin by bin in registers (AVX2 where the CPU has it), so each
-//!   bin is written once per tile;
+//!   bin is written once per tile. Splitting engines can sum the same tile of several frames
+//!   in one pass over their matrix ([`Engine::add_blocks`]);
 //! - 1D, or 2D "cake" (radial × azimuthal).
 //!
 //! Normalization (flat × solid angle × polarization), its square, the pixel count and the dark

@@ -43,13 +43,12 @@ fn lanes_f64(v: std::arch::x86_64::__m256d) -> [f64; LANES] {
     l
 }
 
-/// The AVX2 lanes of one segment's sums: Σc·v, Σc²·max(v, 1), and the OR of the values.
+/// The AVX2 lanes of one segment's sums: Σc·v and Σc²·max(v, 1).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 struct Lanes {
     sig: std::arch::x86_64::__m256d,
     var: std::arch::x86_64::__m256d,
-    any: std::arch::x86_64::__m128i,
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -61,7 +60,6 @@ impl Lanes {
         Lanes {
             sig: _mm256_setzero_pd(),
             var: _mm256_setzero_pd(),
-            any: _mm_setzero_si128(),
         }
     }
 
@@ -85,7 +83,6 @@ impl Lanes {
         c2: std::arch::x86_64::__m256d,
     ) {
         use std::arch::x86_64::*;
-        self.any = _mm_or_si128(self.any, v);
         let vf = _mm256_cvtepi32_pd(v);
         self.sig = _mm256_fmadd_pd(c, vf, self.sig);
         if VAR {
@@ -93,41 +90,21 @@ impl Lanes {
             self.var = _mm256_fmadd_pd(c2, w, self.var);
         }
     }
-
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn add<const VAR: bool>(&mut self, v: std::arch::x86_64::__m128i, c: &[f32; 4]) {
-        let (c, c2) = Lanes::coefs(c);
-        self.add_with::<VAR>(v, c, c2);
-    }
-
-    /// Two frames' values with the same coefficients (converted once).
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn add_two<const VAR: bool>(
-        acc: [&mut Lanes; 2],
-        v: [std::arch::x86_64::__m128i; 2],
-        c: &[f32; 4],
-    ) {
-        let (c, c2) = Lanes::coefs(c);
-        let [a, b] = acc;
-        a.add_with::<VAR>(v[0], c, c2);
-        b.add_with::<VAR>(v[1], c, c2);
-    }
 }
 
-/// Values of pixels `p0, p0 + 1, p1, p1 + 1`: two 64-bit loads.
+/// Values of pixels `p0, p0 + 1, p1, p1 + 1`: two 64-bit loads. A pair starts at most at
+/// `TILE − 2` (both pixels lie in the tile); the clamp keeps the load in bounds without a
+/// branch whatever the offsets hold.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
 fn load_pairs(px: &[i32; TILE], p: &[u16; 2]) -> std::arch::x86_64::__m128i {
     use std::arch::x86_64::*;
     let pair = |o: u16| -> __m128i {
-        match px.get(o as usize..o as usize + 2) {
-            // SAFETY: a slice of 2 i32 (8 bytes, unaligned load).
-            Some(two) => unsafe { _mm_loadl_epi64(two.as_ptr().cast()) },
-            None => _mm_setzero_si128(),
-        }
+        let o = (o as usize).min(TILE - 2);
+        let two = &px[o..o + 2];
+        // SAFETY: a slice of 2 i32 (8 bytes, unaligned load).
+        unsafe { _mm_loadl_epi64(two.as_ptr().cast()) }
     };
     _mm_unpacklo_epi64(pair(p[0]), pair(p[1]))
 }
@@ -529,128 +506,91 @@ impl Tiles {
         rej: Option<IntReject>,
         out: &mut TileSums<'_>,
     ) {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2_fma() {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            unsafe { self.split_avx2::<VAR>(tile, px, rej, out) };
-            return;
-        }
-        self.split_body::<VAR>(tile, px, rej, out);
+        self.split_multi::<VAR, 1>(tile, [px], rej, [out]);
     }
 
-    /// [`Tiles::split`] with AVX2: per 4 entries, four scalar loads of the values, the
-    /// products and sums in four `f64` lanes (fused multiply-adds), the same operations in the
-    /// same order as [`Tiles::split_body`] (so the two give identical sums).
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn split_avx2<const VAR: bool>(
-        &self,
-        tile: usize,
-        px: &[i32; TILE],
-        rej: Option<IntReject>,
-        out: &mut TileSums<'_>,
-    ) {
-        use std::arch::x86_64::*;
-        let checked_all = rej.is_some_and(IntReject::reaches_non_negative);
-        let mut checked = Vec::new();
-        for s in self.segments(tile) {
-            if checked_all {
-                checked.push(s);
-                continue;
-            }
-            let (pair_offs, single_offs, pair_coefs, single_coefs) = self.split_groups(s);
-            let mut acc = Lanes::new();
-            for (p, c) in pair_offs.iter().zip(pair_coefs) {
-                acc.add::<VAR>(load_pairs(px, p), c);
-            }
-            for (o, c) in single_offs.iter().zip(single_coefs) {
-                acc.add::<VAR>(load_four(px, o), c);
-            }
-            if _mm_movemask_ps(_mm_castsi128_ps(acc.any)) != 0 {
-                checked.push(s);
-                continue;
-            }
-            self.add_split::<VAR>(s, lanes_f64(acc.sig), lanes_f64(acc.var), out);
-        }
-        for s in checked {
-            self.segment_checked::<VAR>(tile, s, px, rej, out);
-        }
-    }
-
-    /// Adds tile `tile` of two frames at once (splitting engines): the matrix is streamed
-    /// once for both, halving its memory traffic per frame. Sums are identical to two calls of
+    /// Adds tile `tile` of `N` frames at once (splitting engines): the matrix is streamed
+    /// once for all of them, dividing its memory traffic per frame by `N` and sharing the
+    /// offsets and coefficient conversions. Sums are identical to `N` calls of
     /// [`Tiles::split`].
-    pub(crate) fn split_pair<const VAR: bool>(
+    pub(crate) fn split_multi<const VAR: bool, const N: usize>(
         &self,
         tile: usize,
-        px: [&[i32; TILE]; 2],
+        px: [&[i32; TILE]; N],
         rej: Option<IntReject>,
-        out: [&mut TileSums<'_>; 2],
+        out: [&mut TileSums<'_>; N],
     ) {
-        let [out_a, out_b] = out;
         #[cfg(target_arch = "x86_64")]
         if has_avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            unsafe { self.split_pair_avx2::<VAR>(tile, px, rej, [out_a, out_b]) };
+            unsafe { self.split_multi_avx2::<VAR, N>(tile, px, rej, out) };
             return;
         }
-        self.split_body::<VAR>(tile, px[0], rej, out_a);
-        self.split_body::<VAR>(tile, px[1], rej, out_b);
+        for (px, out) in px.into_iter().zip(out) {
+            self.split_body::<VAR>(tile, px, rej, out);
+        }
     }
 
-    /// [`Tiles::split_avx2`] for two frames: one pass over offsets and coefficients, the
-    /// same lane operations per frame.
+    /// [`Tiles::split_multi`] with AVX2: per group of 4 entries, the values of each frame
+    /// (two 64-bit loads for pair groups, four scalar loads otherwise), the products and sums
+    /// in four `f64` lanes (fused multiply-adds), the same operations in the same order as
+    /// [`Tiles::split_body`] (so the two give identical sums). The offsets are read and the
+    /// coefficients converted once for the `N` frames. One sign test covers all the frames;
+    /// a segment where any frame holds a negative value is redone, frame by frame, on the
+    /// checked path.
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn split_pair_avx2<const VAR: bool>(
+    unsafe fn split_multi_avx2<const VAR: bool, const N: usize>(
         &self,
         tile: usize,
-        px: [&[i32; TILE]; 2],
+        px: [&[i32; TILE]; N],
         rej: Option<IntReject>,
-        out: [&mut TileSums<'_>; 2],
+        out: [&mut TileSums<'_>; N],
     ) {
         use std::arch::x86_64::*;
-        let [out_a, out_b] = out;
+        let mut out = out;
         if rej.is_some_and(IntReject::reaches_non_negative) {
-            self.split_body::<VAR>(tile, px[0], rej, out_a);
-            self.split_body::<VAR>(tile, px[1], rej, out_b);
+            for (px, out) in px.into_iter().zip(out) {
+                self.split_body::<VAR>(tile, px, rej, out);
+            }
             return;
         }
-        let [pa, pb] = px;
         for s in self.segments(tile) {
             let (pair_offs, single_offs, pair_coefs, single_coefs) = self.split_groups(s);
-            let (mut acc_a, mut acc_b) = (Lanes::new(), Lanes::new());
+            let mut acc = [Lanes::new(); N];
+            let mut any = _mm_setzero_si128();
             for (p, c) in pair_offs.iter().zip(pair_coefs) {
-                Lanes::add_two::<VAR>(
-                    [&mut acc_a, &mut acc_b],
-                    [load_pairs(pa, p), load_pairs(pb, p)],
-                    c,
-                );
-            }
-            for (o, c) in single_offs.iter().zip(single_coefs) {
-                Lanes::add_two::<VAR>(
-                    [&mut acc_a, &mut acc_b],
-                    [load_four(pa, o), load_four(pb, o)],
-                    c,
-                );
-            }
-            for (acc, px, out) in [(acc_a, pa, &mut *out_a), (acc_b, pb, &mut *out_b)] {
-                if _mm_movemask_ps(_mm_castsi128_ps(acc.any)) != 0 {
-                    self.segment_checked::<VAR>(tile, s, px, rej, out);
-                } else {
-                    self.add_split::<VAR>(s, lanes_f64(acc.sig), lanes_f64(acc.var), out);
+                let (c, c2) = Lanes::coefs(c);
+                for (acc, px) in acc.iter_mut().zip(px) {
+                    let v = load_pairs(px, p);
+                    any = _mm_or_si128(any, v);
+                    acc.add_with::<VAR>(v, c, c2);
                 }
             }
+            for (o, c) in single_offs.iter().zip(single_coefs) {
+                let (c, c2) = Lanes::coefs(c);
+                for (acc, px) in acc.iter_mut().zip(px) {
+                    let v = load_four(px, o);
+                    any = _mm_or_si128(any, v);
+                    acc.add_with::<VAR>(v, c, c2);
+                }
+            }
+            if _mm_movemask_ps(_mm_castsi128_ps(any)) != 0 {
+                for (px, out) in px.iter().zip(out.iter_mut()) {
+                    self.segment_checked::<VAR>(tile, s, px, rej, out);
+                }
+                continue;
+            }
+            for (acc, out) in acc.iter().zip(out.iter_mut()) {
+                self.add_split::<VAR>(s, lanes_f64(acc.sig), lanes_f64(acc.var), out);
+            }
         }
     }
 
-    /// The portable kernel (see [`Tiles::split_avx2`] for the lanes).
+    /// The portable kernel (see [`Tiles::split_multi_avx2`] for the lanes).
     fn split_body<const VAR: bool>(
         &self,
         tile: usize,
@@ -845,21 +785,54 @@ mod tests {
             }
         }
 
-        /// The AVX2 splitting kernel gives the portable kernel's sums bit for bit.
+        /// The AVX2 splitting kernel, one frame per pass or three, gives the portable
+        /// kernel's sums bit for bit (a frame with dummies between two without).
         #[test]
         fn avx2_split_equals_portable(seed in any::<u64>(), bins in 1usize..3000, bad in 0u64..4) {
             #[cfg(target_arch = "x86_64")]
             if has_avx2_fma() {
                 let csr = matrix(TILE, bins, seed);
                 let tiles = Tiles::from_csr(&csr, TILE, true).unwrap();
-                let px = tile_values(seed, bad, 0);
-                let px: &[i32; TILE] = px.as_slice().try_into().unwrap();
+                let frames: Vec<Vec<i32>> = (0..3u64)
+                    .map(|k| tile_values(seed ^ k, if k == 1 { bad } else { 0 }, 0))
+                    .collect();
+                let px: Vec<&[i32; TILE]> =
+                    frames.iter().map(|f| f.as_slice().try_into().unwrap()).collect();
                 let rej = Some(IntReject { lo: -3, span: 2 });
+                let portable: Vec<Sums> = px
+                    .iter()
+                    .map(|px| run(bins, |out| tiles.split_body::<true>(0, px, rej, out)))
+                    .collect();
                 prop_assert_eq!(
                     // SAFETY: the CPU has AVX2 and FMA (checked above).
-                    run(bins, |out| unsafe { tiles.split_avx2::<true>(0, px, rej, out) }),
-                    run(bins, |out| tiles.split_body::<true>(0, px, rej, out))
+                    &run(bins, |out| unsafe {
+                        tiles.split_multi_avx2::<true, 1>(0, [px[1]], rej, [out])
+                    }),
+                    &portable[1]
                 );
+                let mut outs: Vec<Sums> = (0..3).map(|_| run(bins, |_| ())).collect();
+                {
+                    let [a, b, c] = &mut outs[..] else { unreachable!() };
+                    let mut sums = [a, b, c].map(|(h, l, s, r)| TileSums {
+                        hist: h,
+                        low: l,
+                        sums: s,
+                        rejected: r,
+                    });
+                    // SAFETY: the CPU has AVX2 and FMA (checked above).
+                    unsafe {
+                        tiles.split_multi_avx2::<true, 3>(
+                            0,
+                            [px[0], px[1], px[2]],
+                            rej,
+                            sums.each_mut(),
+                        )
+                    };
+                }
+                for (o, p) in outs.iter_mut().zip(&portable) {
+                    o.3.sort_unstable();
+                    prop_assert_eq!(&*o, p);
+                }
             }
         }
     }
