@@ -234,7 +234,7 @@ impl Engine {
     /// their matrix once for all the frames, which divides its memory traffic by `N`.
     pub fn add_blocks<const N: usize>(
         &self,
-        acc: [&mut Accumulator; N],
+        mut acc: [&mut Accumulator; N],
         first_pixel: usize,
         pixels: [&[i32]; N],
     ) -> Result<(), Error> {
@@ -255,7 +255,6 @@ impl Engine {
         for (acc, px) in acc.iter().zip(&pixels) {
             self.check_block(acc, first_pixel, px.len())?;
         }
-        let mut acc = acc;
         let mut bufs: [Vec<i32>; N] = std::array::from_fn(|_| Vec::new());
         for ((acc, buf), px) in acc.iter_mut().zip(&mut bufs).zip(pixels) {
             acc.pixels_added += px.len();
