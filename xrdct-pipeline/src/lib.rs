@@ -8,6 +8,7 @@ pub mod demo;
 pub mod fbp;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+pub mod h5deflate;
 pub mod inputs;
 pub mod integrate;
 pub mod maskfile;

@@ -178,6 +178,9 @@ pub struct NexusWriter {
     acc: Option<[hdf5::Dataset; 3]>,
     frame_ok: hdf5::Dataset,
     frame_source: hdf5::Dataset,
+    /// Deflate level of `intensity` and `sigma` when their blocks are written as whole chunks,
+    /// shuffled and deflated here ([`crate::h5deflate`]); `None`: through HDF5's filters.
+    direct_level: Option<u8>,
     buf_i: Vec<f32>,
     buf_s: Vec<f32>,
     buf_acc: [Vec<f64>; 3],
@@ -412,7 +415,11 @@ impl NexusWriter {
     ) -> Self {
         let n = block * bins;
         let acc_n = if acc.is_some() { n } else { 0 };
+        let chunk = [block, bins.max(1)];
+        let direct_level = crate::h5deflate::shuffled_deflate_level(&intensity, &chunk)
+            .filter(|&l| crate::h5deflate::shuffled_deflate_level(&sigma, &chunk) == Some(l));
         NexusWriter {
+            direct_level,
             file,
             final_path: path.to_path_buf(),
             part_path: part,
@@ -643,8 +650,15 @@ impl NexusWriter {
         }
         let h = H5(&self.part_path);
         let (r0, r1, bins) = (self.rows, self.rows + n, self.bins);
+        let (block, direct) = (self.block, self.direct_level);
         let write2 = |ds: &hdf5::Dataset, buf: &[f32]| -> hdf5::Result<()> {
             ds.resize((r1, bins))?;
+            if let Some(level) = direct
+                && r0 % block == 0
+                && n <= block
+            {
+                return crate::h5deflate::write_chunk_f32(ds, r0, buf, block, bins, level);
+            }
             let view = ArrayView2::from_shape((n, bins), buf)
                 .map_err(|e| hdf5::Error::from(e.to_string()))?;
             ds.write_slice(view, s![r0..r1, ..])
