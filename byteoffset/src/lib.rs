@@ -21,7 +21,7 @@
 //!
 //! # Format
 //! One token per element holding the difference to the previous element (see
-//! [`reference`]); differences wrap at the element width as in cbflib.
+//! [`reference`](mod@reference)); differences wrap at the element width as in cbflib.
 //!
 //! # Paths
 //! [`active_path`] tells which decoder runs: [`best_path`] ([`Path::Avx2`] where the CPU has

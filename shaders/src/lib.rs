@@ -1,7 +1,7 @@
 //! WGSL compute stages of xrdct, their uniform layouts, and a CPU port of every stage.
 //!
 //! Each stage is one `.wgsl` file under `wgsl/`, with the code it shares with other stages
-//! under `wgsl/shared/`. WGSL has no `#include`, so [`Stage::source`] concatenates a stage's
+//! under `wgsl/shared/`. WGSL has no `#include`, so [`bo::Stage::source`] concatenates a stage's
 //! shared files and its own file into one module; every module is validated by naga in this
 //! crate's unit tests (no GPU needed). Structs that cross the host/GPU boundary are defined
 //! once here as `#[repr(C)]` [`bytemuck::Pod`] types, mirrored in the WGSL (marked "keep in

@@ -1,5 +1,5 @@
 //! The GPU backend: byte-offset decoding and azimuthal integration on the device
-//! ([`GpuReducer`], a [`FrameReducer`]), and the GPU back-projection ([`backproject`]).
+//! ([`GpuReducer`], a [`FrameReducer`]), and the GPU back-projection ([`backproject_gpu`], [`GpuBackprojector`]).
 //!
 //! # Decode + integrate
 //! Each pipeline worker reads and parses a batch of frames as the CPU workers do, then owns

@@ -1,7 +1,7 @@
 //! Per-frame accumulation (the hot loops) and the final division into a [`Pattern`].
 //!
 //! ## Integer frames
-//! Pixels go through the tiled matrix ([`super::tiles`]): whole tiles straight from the
+//! Pixels go through the tiled matrix (the `tiles` module): whole tiles straight from the
 //! caller's block, partial ones staged until complete, so the sums never depend on how a
 //! frame is cut into blocks. Without splitting the signal Σv and the Poisson correction
 //! Σmax(1 − v, 0) (variance Σmax(v, 1) = Σv + Σmax(1 − v, 0)) are exact `i64`s; with
