@@ -473,14 +473,14 @@ fn add_group(
     if let Some((f, len)) = first
         && blocks.iter().all(|b| *b == Some((f, len)))
     {
-        let mut it = group.iter_mut().map(|(acc, block)| (acc, &block[..len]));
-        match (it.next(), it.next(), it.next(), it.next(), it.next()) {
-            (Some(a), Some(b), None, ..) => return engine.add_blocks([a.0, b.0], f, [a.1, b.1]),
-            (Some(a), Some(b), Some(c), None, _) => {
-                return engine.add_blocks([a.0, b.0, c.0], f, [a.1, b.1, c.1]);
+        match group {
+            [(a, pa), (b, pb)] => return engine.add_blocks([a, b], f, [&pa[..len], &pb[..len]]),
+            [(a, pa), (b, pb), (c, pc)] => {
+                return engine.add_blocks([a, b, c], f, [&pa[..len], &pb[..len], &pc[..len]]);
             }
-            (Some(a), Some(b), Some(c), Some(d), None) => {
-                return engine.add_blocks([a.0, b.0, c.0, d.0], f, [a.1, b.1, c.1, d.1]);
+            [(a, pa), (b, pb), (c, pc), (d, pd)] => {
+                let px = [&pa[..len], &pb[..len], &pc[..len], &pd[..len]];
+                return engine.add_blocks([a, b, c, d], f, px);
             }
             _ => {}
         }
