@@ -1,15 +1,33 @@
-//! The error type of geometry, detector and engine set-up.
+//! The error type of geometry, detector, engine set-up and integration.
 
+use std::fmt;
 use std::path::PathBuf;
 
-/// Errors of geometry, detector and engine set-up. Each variant says whose fault it is.
+use crate::engine::Split;
+
+/// An axis of the output grid, as named in [`Error`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AxisKind {
+    /// The radial axis (2θ, q or r).
+    Radial,
+    /// The azimuthal axis (χ).
+    Azimuthal,
+}
+
+impl fmt::Display for AxisKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AxisKind::Radial => "radial",
+            AxisKind::Azimuthal => "azimuthal",
+        })
+    }
+}
+
+/// Errors of geometry, detector and engine set-up, and of integration calls. Each variant
+/// says whose fault it is.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Generic invalid argument (caller's fault).
-    #[error("invalid input: {0}")]
-    Invalid(&'static str),
-
     /// A file could not be read (environment).
     #[error("cannot read {path}: {source}")]
     Io {
@@ -126,4 +144,152 @@ pub enum Error {
         /// The array's shape (rows, columns); (0, len) for a flat array of the wrong length.
         actual: (usize, usize),
     },
+
+    /// A file is larger than this crate reads for its kind (file's fault).
+    #[error("the file has {size} bytes, more than the {limit} bytes allowed")]
+    FileTooLarge {
+        /// The file's size, bytes.
+        size: u64,
+        /// The largest size read, bytes.
+        limit: u64,
+    },
+
+    /// The splitting scheme name is unknown (caller's fault).
+    #[error("unknown splitting {name:?} (no, bbox, full)")]
+    UnknownSplit {
+        /// The name as given.
+        name: String,
+    },
+
+    /// The error model name is unknown (caller's fault).
+    #[error("unknown error model {name:?} (none, poisson, azimuthal)")]
+    UnknownErrorModel {
+        /// The name as given.
+        name: String,
+    },
+
+    /// The detector has more pixels than an engine indexes (2³² − 2) (caller's fault).
+    #[error("a detector of {} × {} pixels is too large (at most 2^32 - 2 pixels)", shape.0, shape.1)]
+    DetectorTooLarge {
+        /// The detector's shape (rows, columns).
+        shape: (usize, usize),
+    },
+
+    /// An axis of the grid was given 0 bins (caller's fault).
+    #[error("the {axis} axis needs at least one bin")]
+    ZeroBins {
+        /// The axis.
+        axis: AxisKind,
+    },
+
+    /// The grid has more bins than an engine indexes (fewer than 2³² − 2) (caller's fault).
+    #[error("{radial} radial × {azimuthal} azimuthal bins are too many (fewer than 2^32 - 2)")]
+    TooManyBins {
+        /// Radial bins asked for.
+        radial: usize,
+        /// Azimuthal bins asked for (1 in 1D).
+        azimuthal: usize,
+    },
+
+    /// Pixel splitting was asked for but the pixel map has no corners (caller's fault: build
+    /// it with [`PixelMapOptions::corners`](crate::geometry::PixelMapOptions::corners)).
+    #[error("{split} splitting needs the pixel corners (PixelMapOptions::corners)")]
+    MissingCorners {
+        /// The splitting asked for.
+        split: Split,
+    },
+
+    /// No pixel is left to integrate: all are masked or have no finite position (caller's
+    /// or file's fault).
+    #[error("no valid pixel to integrate (all masked or outside the geometry)")]
+    NoValidPixel,
+
+    /// An integration range is empty or so narrow or wide that the bins are not finite
+    /// numbers (caller's fault). The range is in the pixel map's radial unit, or in degrees
+    /// for the azimuth.
+    #[error("the {axis} range [{}, {}] is empty or degenerate", range.0, range.1)]
+    DegenerateRange {
+        /// The axis.
+        axis: AxisKind,
+        /// The range, as used (after defaults and clipping).
+        range: (f64, f64),
+    },
+
+    /// The integration matrix has more entries than an engine indexes (caller's fault: fewer
+    /// bins or pixels).
+    #[error(
+        "the integration matrix has {entries} entries, more than the engine indexes (2^32 - 1)"
+    )]
+    MatrixTooLarge {
+        /// The number of entries (including the tiled engine's padding).
+        entries: usize,
+    },
+
+    /// A block of pixels does not lie within the frame (caller's fault).
+    #[error("pixels {first}..{first}+{len} do not lie within the frame of {n_pixels} pixels")]
+    BlockOutOfRange {
+        /// Index of the block's first pixel.
+        first: usize,
+        /// The block's length.
+        len: usize,
+        /// Pixels in a frame.
+        n_pixels: usize,
+    },
+
+    /// A pixel index lies past the end of the frame (caller's fault, e.g. a reject list
+    /// made for another detector).
+    #[error("pixel {pixel} lies past the frame of {n_pixels} pixels")]
+    PixelOutOfRange {
+        /// The pixel index.
+        pixel: usize,
+        /// Pixels in a frame.
+        n_pixels: usize,
+    },
+
+    /// An accumulator was made by another engine (caller's fault).
+    #[error("the accumulator was made by another engine")]
+    ForeignAccumulator,
+
+    /// An accumulator is finished without having received exactly one frame of pixels
+    /// (caller's fault).
+    #[error("the accumulator received {added} pixels, not one frame of {expected}")]
+    IncompleteFrame {
+        /// Pixels added.
+        added: usize,
+        /// Pixels in a frame.
+        expected: usize,
+    },
+
+    /// Per-bin sums do not have the engine's number of bins (caller's fault: sums made for
+    /// another engine).
+    #[error("{what} have {actual} bins but the engine has {expected}")]
+    BinCountMismatch {
+        /// What the sums are.
+        what: &'static str,
+        /// The engine's number of bins.
+        expected: usize,
+        /// The sums' number of bins.
+        actual: usize,
+    },
+
+    /// The normalization factor (monitor) is zero, NaN or infinite (caller's fault).
+    #[error("the normalization factor must be finite and non-zero, not {value}")]
+    InvalidNormalizationFactor {
+        /// The factor given.
+        value: f64,
+    },
+
+    /// Quantiles do not satisfy `0 <= low <= high <= 1` (caller's fault).
+    #[error("quantiles ({low}, {high}) do not satisfy 0 <= low <= high <= 1")]
+    InvalidQuantiles {
+        /// Lower quantile.
+        low: f64,
+        /// Upper quantile.
+        high: f64,
+    },
+
+    /// A frame had more dummy pixels than the GPU's reject list holds: its sums are not
+    /// usable (integrate that frame on the CPU).
+    #[error("too many dummy pixels for the GPU reject list: integrate this frame on the CPU")]
+    RejectListFull,
 }

@@ -605,9 +605,11 @@ impl GpuIntegrator {
                 done += taken;
             }
         }
+        // Every frame has its result by now; any that had not is integrated on the CPU.
         Ok(out
             .into_iter()
-            .map(|o| o.unwrap_or(Err(Error::Invalid("frame was not integrated"))))
+            .enumerate()
+            .map(|(i, o)| o.unwrap_or_else(|| self.engine.integrate_i32(frames[i], nf(i))))
             .collect())
     }
 }
@@ -812,20 +814,9 @@ pub fn finish(
     sums: &FrameSums,
     normalization_factor: f64,
 ) -> Result<Pattern, Error> {
-    let nb = engine.n_bins();
-    if sums.signal.len() != nb || sums.variance.len() != nb {
-        return Err(Error::Invalid("GPU sums were made for another engine"));
-    }
     let Some(rejected) = &sums.rejected else {
-        return Err(Error::Invalid(
-            "too many dummy pixels for the GPU reject list: integrate this frame on the CPU",
-        ));
+        return Err(Error::RejectListFull);
     };
-    if !normalization_factor.is_finite() || normalization_factor == 0.0 {
-        return Err(Error::Invalid(
-            "normalization factor must be finite and non-zero",
-        ));
-    }
     engine.finish_sums(&sums.signal, &sums.variance, rejected, normalization_factor)
 }
 

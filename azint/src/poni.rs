@@ -81,7 +81,10 @@ impl Poni {
         if meta.len() > MAX_PONI_BYTES {
             return Err(Error::InFile {
                 path: path.to_owned(),
-                source: Box::new(Error::Invalid("PONI file larger than 1 MiB")),
+                source: Box::new(Error::FileTooLarge {
+                    size: meta.len(),
+                    limit: MAX_PONI_BYTES,
+                }),
             });
         }
         let bytes = std::fs::read(path).map_err(io)?;

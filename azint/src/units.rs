@@ -167,6 +167,30 @@ mod tests {
     }
 
     #[test]
+    fn display_roundtrips() {
+        for u in Unit::ALL {
+            assert_eq!(u.to_string().parse::<Unit>().unwrap(), u);
+        }
+        assert_eq!("q_nm-1".parse::<Unit>().unwrap(), Unit::QNm);
+        assert_eq!(" q_A^-1 ".parse::<Unit>().unwrap(), Unit::QA);
+    }
+
+    proptest::proptest! {
+        /// Any string parses to a unit whose name parses back to it, or is an error naming
+        /// it; nothing panics.
+        #[test]
+        fn parsing_any_string_is_total(s in proptest::prelude::any::<String>()) {
+            match s.parse::<Unit>() {
+                Ok(u) => proptest::prop_assert_eq!(u.name().parse::<Unit>().unwrap(), u),
+                Err(e) => {
+                    let named = matches!(&e, Error::UnknownUnit { name } if *name == s.trim());
+                    proptest::prop_assert!(named, "{}", e);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn rejects_unknown_unit() {
         let err = "2theta".parse::<Unit>().unwrap_err();
         assert!(err.to_string().contains("2theta"), "{err}");

@@ -83,6 +83,15 @@ fn whole_tile_of<'a>(px: &'a [i32], buf: &'a mut Vec<i32>, copy: bool) -> Option
     buf.as_slice().try_into().ok()
 }
 
+/// A normalization factor (monitor) must be finite and non-zero.
+pub(crate) fn check_normalization_factor(value: f64) -> Result<(), Error> {
+    if value.is_finite() && value != 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidNormalizationFactor { value })
+    }
+}
+
 /// The integrated pattern of one frame: pyFAI's `Integrate1dResult` / `Integrate2dResult`.
 ///
 /// In 2D the per-bin vectors are row-major with the azimuthal bin as the row, as pyFAI's
@@ -163,16 +172,24 @@ impl Engine {
 
     fn check_block(&self, acc: &Accumulator, first: usize, len: usize) -> Result<(), Error> {
         if first.checked_add(len).is_none_or(|end| end > self.n_pixels) {
-            return Err(Error::Invalid(
-                "pixel block extends past the end of the frame",
-            ));
+            return Err(Error::BlockOutOfRange {
+                first,
+                len,
+                n_pixels: self.n_pixels,
+            });
         }
+        self.check_accumulator(acc)
+    }
+
+    /// Whether `acc` has this engine's sizes.
+    fn check_accumulator(&self, acc: &Accumulator) -> Result<(), Error> {
         if acc.sums_f.len() != self.n_bins
             || acc.hist.len() != self.n_bins
+            || acc.low.len() != self.n_bins
             || acc.tile_fill.len() != self.tiles.n_tiles()
             || (self.error_model == ErrorModel::Azimuthal && acc.raw.len() != self.n_pixels)
         {
-            return Err(Error::Invalid("accumulator was made by another engine"));
+            return Err(Error::ForeignAccumulator);
         }
         Ok(())
     }
@@ -375,19 +392,14 @@ impl Engine {
     /// pixel's normalization. Errors when the accumulator did not receive exactly one frame's
     /// worth of pixels.
     pub fn finish(&self, acc: &Accumulator, normalization_factor: f64) -> Result<Pattern, Error> {
+        self.check_accumulator(acc)?;
         if acc.pixels_added != self.n_pixels {
-            return Err(Error::Invalid(
-                "accumulator did not receive exactly one frame of pixels",
-            ));
+            return Err(Error::IncompleteFrame {
+                added: acc.pixels_added,
+                expected: self.n_pixels,
+            });
         }
-        if acc.sums_f.len() != self.n_bins || acc.hist.len() != self.n_bins {
-            return Err(Error::Invalid("accumulator was made by another engine"));
-        }
-        if !normalization_factor.is_finite() || normalization_factor == 0.0 {
-            return Err(Error::Invalid(
-                "normalization factor must be finite and non-zero",
-            ));
-        }
+        check_normalization_factor(normalization_factor)?;
         if self.error_model == ErrorModel::Azimuthal {
             let pre = self.preprocess(&acc.raw, normalization_factor);
             return Ok(self.csr_integrate(&pre, true));
@@ -426,9 +438,16 @@ impl Engine {
         nf: f64,
     ) -> Result<Pattern, Error> {
         let nb = self.n_bins;
-        if signal.len() != nb || variance.len() != nb {
-            return Err(Error::Invalid("sums were made for another engine"));
+        for (what, sums) in [("signal sums", signal), ("variance sums", variance)] {
+            if sums.len() != nb {
+                return Err(Error::BinCountMismatch {
+                    what,
+                    expected: nb,
+                    actual: sums.len(),
+                });
+            }
         }
+        check_normalization_factor(nf)?;
         // Static sums; the bins that lost rejected pixels are summed again without them, in
         // the same order (subtracting would cancel badly when most of a bin is rejected).
         let mut count = self.static_count.clone();
@@ -442,7 +461,10 @@ impl Engine {
             for &p in rejected {
                 let p = p as usize;
                 if p >= self.n_pixels {
-                    return Err(Error::Invalid("a rejected pixel lies past the frame"));
+                    return Err(Error::PixelOutOfRange {
+                        pixel: p,
+                        n_pixels: self.n_pixels,
+                    });
                 }
                 is_rejected[p / 64] |= 1 << (p % 64);
                 match &self.kernel {

@@ -2,7 +2,7 @@
 //! error model (an order-dependent online update), sigma clipping (`sigma_clip_ng`) and the
 //! quantile/median filter (`medfilt_ng`). They work on pyFAI's float32 preprocessed pixels.
 
-use super::accumulate::{Pattern, PixelValue};
+use super::accumulate::{Pattern, PixelValue, check_normalization_factor};
 use super::{Engine, ErrorModel};
 use crate::Error;
 use rayon::prelude::*;
@@ -199,11 +199,7 @@ impl Engine {
             });
         }
         let nf = opts.normalization_factor;
-        if !nf.is_finite() || nf == 0.0 {
-            return Err(Error::Invalid(
-                "normalization factor must be finite and non-zero",
-            ));
-        }
+        check_normalization_factor(nf)?;
         let mut pre = self.preprocess_model(frame, nf, opts.error_model);
         let azimuthal = opts.error_model == ErrorModel::Azimuthal;
         let mut out = self.empty_pattern();
@@ -290,15 +286,12 @@ impl Engine {
         }
         let (q_lo, q_hi) = quantiles;
         if !(0.0..=1.0).contains(&q_lo) || !(0.0..=1.0).contains(&q_hi) || q_lo > q_hi {
-            return Err(Error::Invalid(
-                "quantiles must satisfy 0 <= low <= high <= 1",
-            ));
+            return Err(Error::InvalidQuantiles {
+                low: q_lo,
+                high: q_hi,
+            });
         }
-        if !normalization_factor.is_finite() || normalization_factor == 0.0 {
-            return Err(Error::Invalid(
-                "normalization factor must be finite and non-zero",
-            ));
-        }
+        check_normalization_factor(normalization_factor)?;
         let pre = self.preprocess(frame, normalization_factor);
         let with_var = self.error_model != ErrorModel::None;
         let sums: Vec<Sums> = (0..self.n_bins)

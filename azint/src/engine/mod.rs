@@ -54,12 +54,15 @@ mod split;
 mod tiles;
 
 use crate::Error;
+use crate::error::AxisKind;
 use crate::geometry::PixelMap;
 use binning::{Axis, MinMax, clip_azimuth};
 use rayon::prelude::*;
 use sparse::{Csc, Csr};
 use split::{FullScratch, Grid, PixelGeom};
 use std::f64::consts::PI;
+use std::fmt;
+use std::str::FromStr;
 pub use tiles::TILE;
 use tiles::Tiles;
 
@@ -89,6 +92,80 @@ pub enum ErrorModel {
     /// Variance of the normalized signal within each bin (pyFAI's online weighted update, in
     /// increasing pixel order).
     Azimuthal,
+}
+
+impl Split {
+    /// Every splitting scheme.
+    pub const ALL: [Split; 3] = [Split::No, Split::BBox, Split::Full];
+
+    /// pyFAI's name of the scheme: `"no"`, `"bbox"` or `"full"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::No => "no",
+            Split::BBox => "bbox",
+            Split::Full => "full",
+        }
+    }
+}
+
+impl fmt::Display for Split {
+    /// Writes [`Split::name`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Split {
+    type Err = Error;
+
+    /// Parses `no`, `bbox` or `full`, in any case. Also accepted: `none` for `no`, and
+    /// `pseudo` for `full`: pyFAI's pseudo-splitting is its own approximation of full
+    /// splitting, which this crate does not implement separately, so `pseudo` gets exact
+    /// full splitting. [`Split::name`] always writes the canonical name.
+    fn from_str(s: &str) -> Result<Split, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "no" | "none" => Ok(Split::No),
+            "bbox" => Ok(Split::BBox),
+            "full" | "pseudo" => Ok(Split::Full),
+            _ => Err(Error::UnknownSplit { name: s.to_owned() }),
+        }
+    }
+}
+
+impl ErrorModel {
+    /// Every error model.
+    pub const ALL: [ErrorModel; 3] = [ErrorModel::None, ErrorModel::Poisson, ErrorModel::Azimuthal];
+
+    /// The model's name, as pyFAI's `error_model` argument: `"none"`, `"poisson"` or
+    /// `"azimuthal"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorModel::None => "none",
+            ErrorModel::Poisson => "poisson",
+            ErrorModel::Azimuthal => "azimuthal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorModel {
+    /// Writes [`ErrorModel::name`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ErrorModel {
+    type Err = Error;
+
+    /// Parses `none`, `poisson` or `azimuthal`, in any case; `no` is accepted for `none`.
+    fn from_str(s: &str) -> Result<ErrorModel, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" | "no" => Ok(ErrorModel::None),
+            "poisson" => Ok(ErrorModel::Poisson),
+            "azimuthal" => Ok(ErrorModel::Azimuthal),
+            _ => Err(Error::UnknownErrorModel { name: s.to_owned() }),
+        }
+    }
 }
 
 /// What to integrate and how. `Default` gives pyFAI's defaults (bbox splitting, 1D, no
@@ -273,10 +350,8 @@ impl Engine {
         let n = shape
             .0
             .checked_mul(shape.1)
-            .ok_or(Error::Invalid("detector shape overflows"))?;
-        if n > u32::MAX as usize - 1 {
-            return Err(Error::Invalid("detector has more than 2^32 pixels"));
-        }
+            .filter(|&n| n < u32::MAX as usize)
+            .ok_or(Error::DetectorTooLarge { shape })?;
         check_len("radial array", shape, map.radial.len())?;
         check_len("azimuth array", shape, map.azimuth.len())?;
         check_len("solid-angle array", shape, map.solid_angle.len())?;
@@ -293,31 +368,47 @@ impl Engine {
         if let Some(f) = &config.flat {
             check_len("flat", shape, f.len())?;
         }
-        if config.bins == 0 || config.azimuthal_bins == Some(0) {
-            return Err(Error::Invalid("the number of bins must be at least 1"));
+        if config.bins == 0 {
+            return Err(Error::ZeroBins {
+                axis: AxisKind::Radial,
+            });
+        }
+        if config.azimuthal_bins == Some(0) {
+            return Err(Error::ZeroBins {
+                axis: AxisKind::Azimuthal,
+            });
         }
         let two_d = config.azimuthal_bins.is_some();
         let n_bins = config
             .bins
             .checked_mul(config.azimuthal_bins.unwrap_or(1))
             .filter(|&b| b < u32::MAX as usize - 1)
-            .ok_or(Error::Invalid("too many bins"))?;
+            .ok_or(Error::TooManyBins {
+                radial: config.bins,
+                azimuthal: config.azimuthal_bins.unwrap_or(1),
+            })?;
         let corners = match (config.split, &map.corners) {
             (Split::No, _) => None,
             (_, Some(c)) => Some(c.as_slice()),
-            (_, None) => {
-                return Err(Error::Invalid(
-                    "pixel splitting needs the pixel corners (PixelMapOptions::corners)",
-                ));
-            }
+            (split, None) => return Err(Error::MissingCorners { split }),
         };
-        for r in [config.radial_range, config.azimuth_range].iter().flatten() {
-            if !(r.0.is_finite() && r.1.is_finite()) {
-                return Err(Error::Invalid("integration range is not finite"));
+        for (key, range) in [
+            ("radial_range", config.radial_range),
+            ("azimuth_range", config.azimuth_range),
+        ] {
+            if let Some((a, b)) = range {
+                for value in [a, b] {
+                    if !value.is_finite() {
+                        return Err(Error::NotFinite { key, value });
+                    }
+                }
             }
         }
-        if config.dummy.is_some_and(f64::is_nan) {
-            return Err(Error::Invalid("dummy is NaN"));
+        if let Some(value) = config.dummy.filter(|d| d.is_nan()) {
+            return Err(Error::NotFinite {
+                key: "dummy",
+                value,
+            });
         }
         let mask = &map.mask;
         let geom_ok =
@@ -384,7 +475,7 @@ impl Engine {
             Some((a, b)) => (a.min(b), a.max(b)),
             None => {
                 if !r_mm.seen {
-                    return Err(Error::Invalid("no valid pixel to integrate"));
+                    return Err(Error::NoValidPixel);
                 }
                 (r_mm.lo.max(0.0), r_mm.hi.max(0.0))
             }
@@ -413,12 +504,18 @@ impl Engine {
         };
         let radial_axis = Axis::new(r_lo, r_hi, config.bins);
         if !(radial_axis.delta > 0.0 && radial_axis.delta.is_finite()) {
-            return Err(Error::Invalid("empty or degenerate radial range"));
+            return Err(Error::DegenerateRange {
+                axis: AxisKind::Radial,
+                range: (r_lo, r_hi),
+            });
         }
         let azimuth_axis = if two_d || azimuth_range_rad.is_some() {
             let ax = Axis::new(a_lo, a_hi, config.azimuthal_bins.unwrap_or(1));
             if !(ax.delta > 0.0 && ax.delta.is_finite()) {
-                return Err(Error::Invalid("empty or degenerate azimuthal range"));
+                return Err(Error::DegenerateRange {
+                    axis: AxisKind::Azimuthal,
+                    range: (a_lo.to_degrees(), a_hi.to_degrees()),
+                });
             }
             Some(ax)
         } else {
@@ -563,7 +660,7 @@ impl Engine {
         };
 
         let tiles = Tiles::from_csr(&csr, n, config.split != Split::No)?;
-        let mut radial = grid.radial.centres();
+        let radial = grid.radial.centres();
         let azimuthal = if two_d {
             grid.azimuth
                 .map(|a| a.centres().into_iter().map(f64::to_degrees).collect())
@@ -571,8 +668,10 @@ impl Engine {
             None
         };
         if radial.iter().any(|x| !x.is_finite()) {
-            radial.clear();
-            return Err(Error::Invalid("radial bin centres are not finite"));
+            return Err(Error::DegenerateRange {
+                axis: AxisKind::Radial,
+                range: (r_lo, r_hi),
+            });
         }
 
         Ok(Engine {
@@ -683,5 +782,74 @@ impl Engine {
             &self.static_norm2,
             &self.static_dark,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn split_names_roundtrip() {
+        for s in Split::ALL {
+            assert_eq!(s.to_string().parse::<Split>().unwrap(), s);
+            assert_eq!(s.name().to_uppercase().parse::<Split>().unwrap(), s);
+        }
+        // The spellings the pipeline's option parser has always accepted.
+        assert_eq!("none".parse::<Split>().unwrap(), Split::No);
+        assert_eq!("Pseudo".parse::<Split>().unwrap(), Split::Full);
+        let err = "splitpixel".parse::<Split>().unwrap_err();
+        assert!(matches!(err, Error::UnknownSplit { .. }), "{err}");
+        assert!(err.to_string().contains("splitpixel"), "{err}");
+    }
+
+    #[test]
+    fn error_model_names_roundtrip() {
+        for m in ErrorModel::ALL {
+            assert_eq!(m.to_string().parse::<ErrorModel>().unwrap(), m);
+            assert_eq!(m.name().to_uppercase().parse::<ErrorModel>().unwrap(), m);
+        }
+        assert_eq!("no".parse::<ErrorModel>().unwrap(), ErrorModel::None);
+        let err = "hybrid".parse::<ErrorModel>().unwrap_err();
+        assert!(matches!(err, Error::UnknownErrorModel { .. }), "{err}");
+    }
+
+    proptest! {
+        /// Any string either parses to a value whose name parses back to it, or is an
+        /// error naming the string; nothing panics.
+        #[test]
+        fn parsing_any_string_is_total(s in any::<String>()) {
+            match s.parse::<Split>() {
+                Ok(v) => prop_assert_eq!(v.name().parse::<Split>().unwrap(), v),
+                Err(e) => {
+                    let named = matches!(&e, Error::UnknownSplit { name } if *name == s);
+                    prop_assert!(named, "{}", e);
+                }
+            }
+            match s.parse::<ErrorModel>() {
+                Ok(v) => prop_assert_eq!(v.name().parse::<ErrorModel>().unwrap(), v),
+                Err(e) => {
+                    let named = matches!(&e, Error::UnknownErrorModel { name } if *name == s);
+                    prop_assert!(named, "{}", e);
+                }
+            }
+        }
+
+        /// Names parse whatever their case.
+        #[test]
+        fn names_parse_in_any_case(mask in any::<u16>(), k in 0usize..3) {
+            let mix = |name: &str| -> String {
+                name.chars()
+                    .enumerate()
+                    .map(|(i, c)| if mask >> (i % 16) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+                    .collect()
+            };
+            prop_assert_eq!(mix(Split::ALL[k].name()).parse::<Split>().unwrap(), Split::ALL[k]);
+            prop_assert_eq!(
+                mix(ErrorModel::ALL[k].name()).parse::<ErrorModel>().unwrap(),
+                ErrorModel::ALL[k]
+            );
+        }
     }
 }

@@ -32,9 +32,7 @@ impl Csc {
         let n_pixels: usize = parts.iter().map(|p| p.ptr.len().saturating_sub(1)).sum();
         let nnz: usize = parts.iter().map(|p| p.bins.len()).sum();
         if nnz > u32::MAX as usize {
-            return Err(Error::Invalid(
-                "integration matrix has more than 2^32 entries",
-            ));
+            return Err(Error::MatrixTooLarge { entries: nnz });
         }
         let mut out = Csc {
             ptr: Vec::with_capacity(n_pixels + 1),

@@ -193,9 +193,10 @@ impl Tiles {
                     j += 1;
                 }
                 if t >= n_tiles {
-                    return Err(Error::Invalid(
-                        "integration matrix names a pixel past the frame",
-                    ));
+                    return Err(Error::PixelOutOfRange {
+                        pixel: csr.indices[k] as usize,
+                        n_pixels,
+                    });
                 }
                 segs.push((t as u32, b as u32, k as u32, (j - k) as u32));
                 per_tile[t + 1] += 1;
@@ -219,9 +220,7 @@ impl Tiles {
             .map(|s| s.3 as usize + if with_coefs { LANES + 2 } else { 0 })
             .sum();
         if total > u32::MAX as usize {
-            return Err(Error::Invalid(
-                "integration matrix too large for the tiled engine",
-            ));
+            return Err(Error::MatrixTooLarge { entries: total });
         }
         let mut tiles = Tiles {
             tile_seg: per_tile,
