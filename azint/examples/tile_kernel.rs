@@ -129,7 +129,7 @@ fn main() {
             best_all / n as f64 * 1e9,
             multi.join(" ")
         );
-        let nnz = engine.csr().indices.len() as f64 / n as f64;
+        let nnz = engine.matrix().nnz() as f64 / n as f64;
         println!(
             "{split:?}: build {build:.2} s, {nnz:.2} entries/pixel, one tile in cache: {ns:.3} ns/pixel ({:.0} frames/s/core equivalent)",
             1e9 / (ns * n as f64)

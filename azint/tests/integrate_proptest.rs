@@ -129,7 +129,7 @@ fn reference(
     fr: &[i32],
     nf: f64,
 ) -> Pattern {
-    let csr = engine.csr();
+    let matrix = engine.matrix();
     let nb = engine.n_bins();
     let nr = engine.radial().len();
     let mut out = engine.integrate_i32(fr, nf).unwrap();
@@ -144,9 +144,8 @@ fn reference(
     }
     for b in 0..nb {
         let (mut s, mut v, mut w, mut w2, mut cnt) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        for k in csr.indptr[b] as usize..csr.indptr[b + 1] as usize {
-            let p = csr.indices[k] as usize;
-            let c = csr.data[k] as f64;
+        for (p, c) in matrix.row(b) {
+            let c = c as f64;
             let raw = fr[p];
             if map.mask[p]
                 || cfg.dummy.is_some_and(|d| {

@@ -62,19 +62,19 @@ fn pixel_map(dir: &Path, shape: (usize, usize), unit: &str) -> PixelMap {
 /// the coefficients of its very first pixel hold garbage that changes from run to run (seen:
 /// 1.5 % on one bin); those bins are not compared.
 fn first_pixel_bins(engine: &Engine) -> Vec<usize> {
-    let Some(csc) = engine.csc() else {
+    if engine.split() == Split::No {
         return Vec::new();
-    };
-    let Some(p) = (0..csc.n_pixels()).find(|&p| csc.ptr[p + 1] > csc.ptr[p]) else {
+    }
+    let matrix = engine.matrix();
+    let first_of = |b: usize| matrix.row(b).next().map(|(p, _)| p);
+    let Some(p) = (0..matrix.n_bins()).filter_map(first_of).min() else {
         return Vec::new();
     };
     let nr = engine.radial().len();
     let na = engine.n_bins() / nr;
-    (csc.ptr[p] as usize..csc.ptr[p + 1] as usize)
-        .map(|k| {
-            let b = csc.bins[k] as usize;
-            (b % na) * nr + b / na
-        })
+    (0..matrix.n_bins())
+        .filter(|&b| first_of(b) == Some(p))
+        .map(|b| (b % na) * nr + b / na)
         .collect()
 }
 

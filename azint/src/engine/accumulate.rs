@@ -16,7 +16,7 @@
 //! normalization², dark) of the bins they touch again without them.
 
 use super::tiles::{IntReject, TILE, TileSums, Tiles};
-use super::{Engine, ErrorModel, Kernel};
+use super::{Engine, ErrorModel, Kernel, StaticBin};
 use crate::Error;
 
 /// The running sums of one frame. Create with [`Engine::new_accumulator`], feed with
@@ -120,13 +120,55 @@ pub struct Pattern {
     pub count: Vec<f64>,
 }
 
-/// A pixel value type the engine accepts.
-pub trait PixelValue: Copy + Send + Sync {
+/// A pixel value type the engines integrate: `i32` (counting detectors; summed exactly
+/// through the tiled integer kernels) and `f32` (anything else, NaN and ±inf invalid).
+/// Sealed: no other type can implement it.
+pub trait PixelValue: Copy + Send + Sync + sealed::Sealed {
     /// As float32, the type pyFAI processes frames in.
     fn to_f32(self) -> f32;
     /// As f64 (exact for i32).
     fn to_f64(self) -> f64;
 }
+
+pub(crate) mod sealed {
+    use super::{Accumulator, Engine};
+    use crate::Error;
+
+    /// Seals [`PixelValue`](super::PixelValue) and routes a block to the engine's kernel
+    /// for the type.
+    pub trait Sealed: Sized {
+        /// Adds `pixels` (first pixel `first`) to `acc`.
+        fn add_block(
+            engine: &Engine,
+            acc: &mut Accumulator,
+            first: usize,
+            pixels: &[Self],
+        ) -> Result<(), Error>;
+    }
+
+    impl Sealed for i32 {
+        fn add_block(
+            engine: &Engine,
+            acc: &mut Accumulator,
+            first: usize,
+            pixels: &[i32],
+        ) -> Result<(), Error> {
+            engine.add_block(acc, first, pixels)
+        }
+    }
+
+    impl Sealed for f32 {
+        fn add_block(
+            engine: &Engine,
+            acc: &mut Accumulator,
+            first: usize,
+            pixels: &[f32],
+        ) -> Result<(), Error> {
+            engine.add_block_f32(acc, first, pixels)
+        }
+    }
+}
+
 impl PixelValue for i32 {
     #[inline]
     fn to_f32(self) -> f32 {
@@ -450,11 +492,7 @@ impl Engine {
         check_normalization_factor(nf)?;
         // Static sums; the bins that lost rejected pixels are summed again without them, in
         // the same order (subtracting would cancel badly when most of a bin is rejected).
-        let mut count = self.static_count.clone();
-        let mut norm = self.static_norm.clone();
-        let mut norm2 = self.static_norm2.clone();
-        let mut dark = self.static_dark.clone();
-        let mut entries = self.static_entries.clone();
+        let mut statics = self.static_bins.clone();
         if !rejected.is_empty() {
             let mut is_rejected = vec![0u64; self.n_pixels.div_ceil(64)];
             let mut touched = vec![false; nb];
@@ -474,47 +512,35 @@ impl Engine {
                         }
                     }
                     Kernel::Sparse(csc) => {
-                        for k in csc.ptr[p] as usize..csc.ptr[p + 1] as usize {
-                            touched[csc.bins[k] as usize] = true;
+                        for &b in csc.bins_of(p) {
+                            if let Some(t) = touched.get_mut(b as usize) {
+                                *t = true;
+                            }
                         }
                     }
                 }
             }
-            for b in (0..nb).filter(|&b| touched[b]) {
-                let (mut c_s, mut n_s, mut n2_s, mut d_s, mut e_s) = (0.0, 0.0, 0.0, 0.0, 0u32);
-                for (p, c) in self.csr.row(b) {
-                    if is_rejected[p / 64] & (1 << (p % 64)) != 0 {
-                        continue;
-                    }
-                    let c = c as f64;
-                    let w = c * self.norm[p];
-                    c_s += c;
-                    n_s += w;
-                    n2_s += w * w;
-                    if let Some(d) = &self.dark {
-                        d_s += c * d[p] as f64;
-                    }
-                    e_s += 1;
-                }
-                (count[b], norm[b], norm2[b], dark[b], entries[b]) = (c_s, n_s, n2_s, d_s, e_s);
+            let skip = |p: usize| is_rejected[p / 64] & (1 << (p % 64)) != 0;
+            for (b, st) in statics.iter_mut().enumerate().filter(|(b, _)| touched[*b]) {
+                *st = StaticBin::of_row(&self.csr, b, &self.norm, self.dark.as_deref(), skip);
             }
         }
         let with_var = self.error_model == ErrorModel::Poisson;
         let mut out = self.empty_pattern();
-        for b in 0..nb {
-            if entries[b] == 0 || norm2[b] <= 0.0 {
+        for (b, st) in statics.iter().enumerate() {
+            if st.entries == 0 || st.norm2 <= 0.0 {
                 continue;
             }
-            let s = signal[b] - dark[b];
-            let n = norm[b] * nf;
-            let n2 = norm2[b] * nf * nf;
+            let s = signal[b] - st.dark;
+            let n = st.norm * nf;
+            let n2 = st.norm2 * nf * nf;
             let v = if with_var { variance[b] } else { 0.0 };
             let o = self.out_index(b);
             out.sum_signal[o] = s;
             out.sum_variance[o] = v;
             out.sum_normalization[o] = n;
             out.sum_normalization2[o] = n2;
-            out.count[o] = count[b];
+            out.count[o] = st.count;
             out.intensity[o] = s / n;
             if with_var {
                 out.sigma[o] = v.sqrt() / n;
@@ -562,27 +588,37 @@ impl Engine {
         Ok(())
     }
 
-    /// Integrates a whole integer frame.
+    /// Integrates a whole frame (row-major, one value per pixel) of `i32` or `f32` pixels;
+    /// `normalization_factor` (monitor) multiplies every pixel's normalization. Errors when
+    /// the frame does not have the detector's number of pixels or the factor is zero or not
+    /// finite.
+    pub fn integrate<T: PixelValue>(
+        &self,
+        frame: &[T],
+        normalization_factor: f64,
+    ) -> Result<Pattern, Error> {
+        self.check_frame(frame.len())?;
+        check_normalization_factor(normalization_factor)?;
+        let mut acc = self.new_accumulator();
+        T::add_block(self, &mut acc, 0, frame)?;
+        self.finish(&acc, normalization_factor)
+    }
+
+    /// Integrates a whole integer frame ([`Engine::integrate`] for `i32`).
     pub fn integrate_i32(
         &self,
         frame: &[i32],
         normalization_factor: f64,
     ) -> Result<Pattern, Error> {
-        self.check_frame(frame.len())?;
-        let mut acc = self.new_accumulator();
-        self.add_block(&mut acc, 0, frame)?;
-        self.finish(&acc, normalization_factor)
+        self.integrate(frame, normalization_factor)
     }
 
-    /// Integrates a whole float frame.
+    /// Integrates a whole float frame ([`Engine::integrate`] for `f32`).
     pub fn integrate_f32(
         &self,
         frame: &[f32],
         normalization_factor: f64,
     ) -> Result<Pattern, Error> {
-        self.check_frame(frame.len())?;
-        let mut acc = self.new_accumulator();
-        self.add_block_f32(&mut acc, 0, frame)?;
-        self.finish(&acc, normalization_factor)
+        self.integrate(frame, normalization_factor)
     }
 }

@@ -46,10 +46,10 @@
 //! # Ok(()) }
 //! ```
 
-pub mod accumulate;
+mod accumulate;
 mod binning;
 mod filters;
-pub mod sparse;
+mod sparse;
 mod split;
 mod tiles;
 
@@ -66,8 +66,9 @@ use std::str::FromStr;
 pub use tiles::TILE;
 use tiles::Tiles;
 
-pub use accumulate::{Accumulator, Pattern};
+pub use accumulate::{Accumulator, Pattern, PixelValue};
 pub use filters::SigmaClipOptions;
+pub use sparse::IntegrationMatrix;
 
 /// Pixel splitting scheme.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -213,7 +214,7 @@ impl Default for IntegrationConfig {
 
 /// Per-pixel bin index of the no-splitting engine; `n_bins` marks an unused pixel.
 #[derive(Clone, Debug)]
-pub enum BinIndex {
+pub(crate) enum BinIndex {
     /// Used when `n_bins < 65535`.
     U16(Vec<u16>),
     /// Used for larger (2D) grids.
@@ -221,13 +222,59 @@ pub enum BinIndex {
 }
 
 impl BinIndex {
-    /// Bin of pixel `p`, `None` when the pixel is not integrated.
-    pub fn get(&self, p: usize, n_bins: usize) -> Option<usize> {
+    /// Bin of pixel `p`, `None` when the pixel is not integrated (or not in the index).
+    pub(crate) fn get(&self, p: usize, n_bins: usize) -> Option<usize> {
         let b = match self {
-            BinIndex::U16(v) => v[p] as usize,
-            BinIndex::U32(v) => v[p] as usize,
+            BinIndex::U16(v) => *v.get(p)? as usize,
+            BinIndex::U32(v) => *v.get(p)? as usize,
         };
         (b < n_bins).then_some(b)
+    }
+}
+
+/// The frame-independent sums of one bin over its statically valid pixels, without the
+/// per-frame normalization factor.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StaticBin {
+    /// Σc.
+    pub count: f64,
+    /// Σc·norm.
+    pub norm: f64,
+    /// Σ(c·norm)².
+    pub norm2: f64,
+    /// Σc·dark.
+    pub dark: f64,
+    /// Entries summed.
+    pub entries: u32,
+}
+
+impl StaticBin {
+    /// The sums of row `bin` of `csr` over the pixels `skip` does not exclude, in the row's
+    /// (pixel) order: the same order at build time and when a frame's rejected pixels are
+    /// taken out, so that a bin without rejections gets the same bits either way.
+    pub(crate) fn of_row(
+        csr: &Csr,
+        bin: usize,
+        norm: &[f64],
+        dark: Option<&[f32]>,
+        skip: impl Fn(usize) -> bool,
+    ) -> StaticBin {
+        let mut s = StaticBin::default();
+        for (p, c) in csr.row(bin) {
+            if skip(p) {
+                continue;
+            }
+            let c = c as f64;
+            let w = c * norm.get(p).copied().unwrap_or(0.0);
+            s.count += c;
+            s.norm += w;
+            s.norm2 += w * w;
+            if let Some(d) = dark.and_then(|d| d.get(p)) {
+                s.dark += c * *d as f64;
+            }
+            s.entries += 1;
+        }
+        s
     }
 }
 
@@ -310,12 +357,9 @@ pub struct Engine {
     dark: Option<Vec<f32>>,
     dummy: Option<DummyTest>,
     error_model: ErrorModel,
+    split: Split,
     /// Static per-bin sums over statically valid pixels.
-    static_count: Vec<f64>,
-    static_norm: Vec<f64>,
-    static_norm2: Vec<f64>,
-    static_dark: Vec<f64>,
-    static_entries: Vec<u32>,
+    static_bins: Vec<StaticBin>,
 }
 
 fn check_len(what: &'static str, shape: (usize, usize), len: usize) -> Result<(), Error> {
@@ -616,30 +660,10 @@ impl Engine {
         let csc = Csc::concat(parts)?;
         let csr = csc.to_csr(n_bins);
 
-        let mut static_count = vec![0.0; n_bins];
-        let mut static_norm = vec![0.0; n_bins];
-        let mut static_norm2 = vec![0.0; n_bins];
-        let mut static_dark = vec![0.0; n_bins];
-        let mut static_entries = vec![0u32; n_bins];
-        for b in 0..n_bins {
-            let (mut cnt, mut nm, mut nm2, mut dk) = (0.0, 0.0, 0.0, 0.0);
-            for (p, c) in csr.row(b) {
-                let c = c as f64;
-                let w = c * norm[p];
-                cnt += c;
-                nm += w;
-                nm2 += w * w;
-                if let Some(d) = &config.dark {
-                    dk += c * d[p] as f64;
-                }
-            }
-            static_count[b] = cnt;
-            static_norm[b] = nm;
-            static_norm2[b] = nm2;
-            static_dark[b] = dk;
-            let e = (csr.indptr[b + 1] - csr.indptr[b]) as usize;
-            static_entries[b] = e as u32;
-        }
+        let static_bins: Vec<StaticBin> = (0..n_bins)
+            .into_par_iter()
+            .map(|b| StaticBin::of_row(&csr, b, &norm, config.dark.as_deref(), |_| false))
+            .collect();
 
         let kernel = if config.split == Split::No {
             // Every pixel has at most one entry of coefficient 1.
@@ -689,11 +713,8 @@ impl Engine {
             dark: config.dark.clone(),
             dummy: config.dummy.map(|d| DummyTest::new(d, config.delta_dummy)),
             error_model: config.error_model,
-            static_count,
-            static_norm,
-            static_norm2,
-            static_dark,
-            static_entries,
+            split: config.split,
+            static_bins,
         })
     }
 
@@ -733,26 +754,40 @@ impl Engine {
         self.error_model
     }
 
+    /// The pixel splitting the engine was built with.
+    pub fn split(&self) -> Split {
+        self.split
+    }
+
     /// No-splitting engines: the bin of each pixel (flat index `radial * azimuthal_bins +
     /// azimuthal` in 2D, `n_bins()` for pixels not integrated). `None` for splitting engines.
-    pub fn bin_index(&self) -> Option<&BinIndex> {
+    pub(crate) fn bin_index(&self) -> Option<&BinIndex> {
         match &self.kernel {
             Kernel::Histogram(b) => Some(b),
             Kernel::Sparse(_) => None,
         }
     }
 
-    /// The integration matrix in pyFAI's CSR layout: rows = flat bins (radial-major in 2D),
-    /// entries in increasing pixel order, float32 coefficients. Available for every split.
-    pub fn csr(&self) -> &Csr {
+    /// The integration matrix in pyFAI's CSR layout.
+    pub(crate) fn csr(&self) -> &Csr {
         &self.csr
     }
 
-    /// Splitting engines: the same matrix per pixel (CSC), as float frames are scattered.
-    pub fn csc(&self) -> Option<&Csc> {
+    /// The integration matrix, read-only, in pyFAI's CSR layout: one row per flat bin
+    /// (radial-major in 2D: `radial * azimuthal_bins + azimuthal`), entries in increasing
+    /// pixel order, float32 coefficients (1 without splitting). Every engine has one.
+    pub fn matrix(&self) -> IntegrationMatrix<'_> {
+        IntegrationMatrix::new(&self.csr, self.n_pixels)
+    }
+
+    /// `Some` for splitting engines: kept so that `engine.csc().is_some()` keeps compiling.
+    /// Use [`Engine::split`] (`!= Split::No`) to ask whether an engine splits pixels, and
+    /// [`Engine::matrix`] to read its matrix.
+    #[doc(hidden)]
+    pub fn csc(&self) -> Option<IntegrationMatrix<'_>> {
         match &self.kernel {
             Kernel::Histogram(_) => None,
-            Kernel::Sparse(c) => Some(c),
+            Kernel::Sparse(_) => Some(self.matrix()),
         }
     }
 
@@ -771,17 +806,6 @@ impl Engine {
     /// compares them (`delta == 0`: equality; otherwise `|v − dummy| <= delta` is rejected).
     pub fn dummy(&self) -> Option<(f32, f32)> {
         self.dummy.map(|d| (d.dummy, d.delta))
-    }
-
-    /// Frame-independent per-bin sums over the statically valid pixels, without the
-    /// per-frame normalization factor: (Σc, Σc·norm, Σ(c·norm)², Σc·dark).
-    pub fn static_sums(&self) -> (&[f64], &[f64], &[f64], &[f64]) {
-        (
-            &self.static_count,
-            &self.static_norm,
-            &self.static_norm2,
-            &self.static_dark,
-        )
     }
 }
 
