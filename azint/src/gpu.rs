@@ -24,19 +24,30 @@
 //! batch's result buffers, so several batches can be in flight and be waited for from other
 //! threads ([`Submitted::wait`]) while the next one is prepared.
 //!
-//! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let engine: azint::engine::Engine = unimplemented!();
-//! # let frames: Vec<Vec<i32>> = vec![];
+//! ```
 //! use std::sync::Arc;
-//! use azint::gpu::{GpuIntegrator, GpuOptions};
-//! let engine = Arc::new(engine);
-//! let mut gpu = GpuIntegrator::from_default_adapter(engine.clone(), GpuOptions::default())?;
+//! use azint::gpu::{GpuError, GpuIntegrator, GpuOptions};
+//! use azint::{IntegrationConfig, Integrator, Split};
+//!
+//! let poni = "poni_version: 2.1\nDetector: Detector\n\
+//!     Detector_config: {\"pixel1\": 1e-4, \"pixel2\": 1e-4, \"max_shape\": [64, 80]}\n\
+//!     Distance: 0.1\nPoni1: 0.003\nPoni2: 0.004\nRot1: 0\nRot2: 0\nRot3: 0\n";
+//! let config = IntegrationConfig { bins: 40, split: Split::BBox, ..Default::default() };
+//! let engine = Arc::new(Integrator::from_poni_str(poni, &config)?.into_engine());
+//! let mut gpu = match GpuIntegrator::from_default_adapter(engine.clone(), GpuOptions::default()) {
+//!     Ok(gpu) => gpu,
+//!     Err(GpuError::NoAdapter(_)) => return Ok(()), // no GPU here: integrate on the CPU
+//!     Err(e) => return Err(e.into()),
+//! };
+//! let frames: Vec<Vec<i32>> = (0..3).map(|k| vec![k + 1; 64 * 80]).collect();
 //! let refs: Vec<&[i32]> = frames.iter().map(|f| f.as_slice()).collect();
-//! for pattern in gpu.integrate_i32(&refs, &vec![1.0; refs.len()])? {
-//!     println!("{:?}", &pattern?.intensity[..4]);
+//! for (frame, pattern) in refs.iter().zip(gpu.integrate_i32(&refs, &[1.0; 3])?) {
+//!     let cpu = engine.integrate_i32(frame, 1.0)?;
+//!     for (g, c) in pattern?.intensity.iter().zip(&cpu.intensity) {
+//!         assert!((g - c).abs() <= 1e-6 * c.abs());
+//!     }
 //! }
-//! # Ok(()) }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::sync::Arc;

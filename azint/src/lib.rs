@@ -1,8 +1,15 @@
-//! pyFAI-compatible azimuthal integration: PONI geometry, detector models, corrections,
-//! pixel splitting (none, bounding box, full) and error propagation, on the CPU and the GPU.
+#![doc = include_str!("../README.md")]
 //!
-//! `azint` knows nothing of files or compression: it takes geometry, per-pixel corrections
-//! and blocks of pixels with the index of their first pixel.
+//! ## Modules
+//!
+//! - [`poni`]: PONI files, as pyFAI reads and writes them;
+//! - [`detector`]: the detector models (pixel size, shape, gaps, orientation);
+//! - [`geometry`]: per-pixel positions and corrections in pyFAI's convention;
+//! - [`units`]: radial and azimuthal units with pyFAI's names and scales;
+//! - [`engine`]: the integration engines (what [`Integrator`] wraps);
+//! - `gpu` (feature `gpu`): integration on the GPU through wgpu;
+//! - [`error`]: the error type.
+#![deny(missing_docs)]
 
 pub mod detector;
 pub mod engine;
@@ -10,7 +17,13 @@ pub mod error;
 pub mod geometry;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+mod integrator;
 pub mod poni;
 pub mod units;
 
+pub use engine::{ErrorModel, IntegrationConfig, Pattern, Split};
 pub use error::Error;
+pub use geometry::{Geometry, Polarization};
+pub use integrator::{Integrator, IntegratorBuilder};
+pub use poni::Poni;
+pub use units::Unit;

@@ -3,7 +3,9 @@
 //! per-bin loop over the engine's own CSR matrix, on random geometries, configurations and
 //! frames.
 
+use azint::Error;
 use azint::engine::{Engine, ErrorModel, IntegrationConfig, Pattern, Split};
+use azint::error::AxisKind;
 use azint::geometry::PixelMap;
 use proptest::prelude::*;
 
@@ -361,37 +363,168 @@ fn rejects_bad_inputs() {
     let m = map(&c);
     let cfg = config(&c, 120);
     let engine = Engine::new(&m, &cfg).unwrap();
-    assert!(engine.integrate_i32(&[0; 119], 1.0).is_err());
+    let is = |r: Result<_, Error>, ok: fn(&Error) -> bool| match r {
+        Err(e) => assert!(ok(&e), "unexpected error: {e}"),
+        Ok(_) => panic!("accepted"),
+    };
+    is(engine.integrate_i32(&[0; 119], 1.0).map(drop), |e| {
+        matches!(
+            e,
+            Error::ShapeMismatch {
+                what: "frame",
+                expected: (10, 12),
+                actual: (0, 119)
+            }
+        )
+    });
     let mut acc = engine.new_accumulator();
-    assert!(engine.add_block(&mut acc, 115, &[0; 10]).is_err());
-    assert!(engine.add_block(&mut acc, usize::MAX, &[0; 10]).is_err());
-    assert!(engine.finish(&acc, 1.0).is_err(), "incomplete frame");
-    assert!(
-        Engine::new(
+    is(engine.add_block(&mut acc, 115, &[0; 10]), |e| {
+        matches!(
+            e,
+            Error::BlockOutOfRange {
+                first: 115,
+                len: 10,
+                n_pixels: 120
+            }
+        )
+    });
+    is(engine.add_block(&mut acc, usize::MAX, &[0; 10]), |e| {
+        matches!(e, Error::BlockOutOfRange { .. })
+    });
+    is(engine.finish(&acc, 1.0).map(drop), |e| {
+        matches!(
+            e,
+            Error::IncompleteFrame {
+                added: 0,
+                expected: 120
+            }
+        )
+    });
+    let other = Engine::new(
+        &m,
+        &IntegrationConfig {
+            bins: 21,
+            ..cfg.clone()
+        },
+    )
+    .unwrap();
+    is(other.add_block(&mut acc, 0, &[0; 120]), |e| {
+        matches!(e, Error::ForeignAccumulator)
+    });
+    is(
+        engine.integrate_i32(&[0; 120], f64::NAN).map(drop),
+        |e| matches!(e, Error::InvalidNormalizationFactor { value } if value.is_nan()),
+    );
+    is(engine.integrate_f32(&[0.0; 120], 0.0).map(drop), |e| {
+        matches!(e, Error::InvalidNormalizationFactor { value: 0.0 })
+    });
+    is(engine.medfilt(&[0; 120], (0.6, 0.4), 1.0).map(drop), |e| {
+        matches!(e, Error::InvalidQuantiles { .. })
+    });
+    let build = |map: &PixelMap, cfg: &IntegrationConfig| Engine::new(map, cfg).map(drop);
+    is(
+        build(
             &m,
             &IntegrationConfig {
                 bins: 0,
                 ..cfg.clone()
-            }
-        )
-        .is_err()
+            },
+        ),
+        |e| {
+            matches!(
+                e,
+                Error::ZeroBins {
+                    axis: AxisKind::Radial
+                }
+            )
+        },
+    );
+    is(
+        build(
+            &m,
+            &IntegrationConfig {
+                azimuthal_bins: Some(0),
+                ..cfg.clone()
+            },
+        ),
+        |e| {
+            matches!(
+                e,
+                Error::ZeroBins {
+                    axis: AxisKind::Azimuthal
+                }
+            )
+        },
+    );
+    is(
+        build(
+            &m,
+            &IntegrationConfig {
+                bins: usize::MAX / 2,
+                azimuthal_bins: Some(3),
+                ..cfg.clone()
+            },
+        ),
+        |e| matches!(e, Error::TooManyBins { azimuthal: 3, .. }),
     );
     let mut short = m.clone();
     short.radial.pop();
-    assert!(Engine::new(&short, &cfg).is_err());
+    is(build(&short, &cfg), |e| {
+        matches!(
+            e,
+            Error::ShapeMismatch {
+                what: "radial array",
+                actual: (0, 119),
+                ..
+            }
+        )
+    });
     let mut no_corners = m.clone();
     no_corners.corners = None;
-    assert!(Engine::new(&no_corners, &cfg).is_err());
+    is(build(&no_corners, &cfg), |e| {
+        matches!(e, Error::MissingCorners { split: Split::BBox })
+    });
     let mut all_masked = m.clone();
     all_masked.mask.fill(true);
-    assert!(Engine::new(&all_masked, &cfg).is_err());
+    is(build(&all_masked, &cfg), |e| {
+        matches!(e, Error::NoValidPixel)
+    });
     let nan_range = IntegrationConfig {
         radial_range: Some((f64::NAN, 1.0)),
         ..cfg.clone()
     };
-    assert!(Engine::new(&m, &nan_range).is_err());
+    is(build(&m, &nan_range), |e| {
+        matches!(
+            e,
+            Error::NotFinite {
+                key: "radial_range",
+                ..
+            }
+        )
+    });
+    // pyFAI nudges the upper bound up by a float32 epsilon, so only a range at 0 is empty.
+    let empty_range = IntegrationConfig {
+        radial_range: Some((0.0, 0.0)),
+        ..cfg.clone()
+    };
+    is(build(&m, &empty_range), |e| {
+        matches!(
+            e,
+            Error::DegenerateRange {
+                axis: AxisKind::Radial,
+                range: (0.0, 0.0)
+            }
+        )
+    });
+    let nan_dummy = IntegrationConfig {
+        dummy: Some(f64::NAN),
+        ..cfg.clone()
+    };
+    is(build(&m, &nan_dummy), |e| {
+        matches!(e, Error::NotFinite { key: "dummy", .. })
+    });
     let mut nan_geom = m.clone();
     nan_geom.radial.fill(f64::NAN);
-    assert!(Engine::new(&nan_geom, &cfg).is_err());
+    is(build(&nan_geom, &cfg), |e| matches!(e, Error::NoValidPixel));
     assert!(engine.finish(&engine.new_accumulator(), f64::NAN).is_err());
 }

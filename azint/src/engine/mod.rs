@@ -5,10 +5,10 @@
 //!
 //! - **no splitting**: one bin per pixel (a `u16` index where the bins fit, else `u32`); a frame
 //!   is a histogram. Signal and Poisson variance of integer frames are summed exactly in
-//!   `i64` (see [`accumulate`]);
+//!   `i64`;
 //! - **bounding-box** and **full** splitting: a sparse matrix with pyFAI's coefficients, kept per
-//!   bin (CSR, [`Engine::csr`]) for the GPU and the per-bin filters and per pixel (CSC) for
-//!   float frames;
+//!   bin (CSR, pyFAI's layout, readable through [`Engine::matrix`]) for the GPU and the
+//!   per-bin filters, and per pixel (CSC) for float frames;
 //! - for integer frames, every engine also keeps its matrix cut into tiles of [`TILE`]
 //!   consecutive pixels with each tile's entries grouped by bin: a tile, decoded into a buffer
 //!   that stays in L2, is summed bin by bin in registers (AVX2 where the CPU has it), so each
@@ -19,9 +19,9 @@
 //! Normalization (flat × solid angle × polarization), its square, the pixel count and the dark
 //! current are summed per bin once, over the statically valid pixels. Per frame only the signal
 //! and the variance are accumulated; pixels rejected by `dummy`/`delta_dummy` are listed and
-//! the static sums of their bins recomputed without them at [`Engine::finish`]. Frames can be fed in blocks of
-//! any size and order ([`Engine::add_block`], summed per tile of [`TILE`] pixels), which is what the fused decode → integrate path
-//! of the pipeline does.
+//! the static sums of their bins recomputed without them at [`Engine::finish`]. Frames can be
+//! fed in blocks of any size and order ([`Engine::add_block`], summed per tile of [`TILE`]
+//! pixels), which is what the fused decode → integrate path of the pipeline does.
 //!
 //! Semantics follow pyFAI's `integrate1d_ng` / `integrate2d_ng` with the CSR engines:
 //! `signal = raw − dark`, `normalization = flat × solid_angle × polarization ×
@@ -34,16 +34,47 @@
 //! `PixelMapOptions::corners_f32` to get its bin ranges (and so its bin centres) to the last
 //! digit with bounding-box and full splitting.
 //!
-//! ```no_run
-//! # fn main() -> Result<(), azint::Error> {
-//! # let map: azint::geometry::PixelMap = unimplemented!();
-//! # let frame: Vec<i32> = vec![];
-//! use azint::engine::{Engine, IntegrationConfig, Split};
-//! let config = IntegrationConfig { bins: 2000, split: Split::BBox, ..IntegrationConfig::default() };
+//! [`crate::Integrator`] builds an engine from a PONI file in one call. Built directly, from a
+//! [`PixelMap`], an engine also takes a frame in blocks, in any order — here as a decoder
+//! would hand them over, one [`Engine::preferred_block`] at a time:
+//!
+//! ```
+//! use azint::engine::{Engine, ErrorModel, IntegrationConfig, Split};
+//! use azint::geometry::{Geometry, PixelMapOptions};
+//! use azint::{Poni, Unit};
+//!
+//! let poni = Poni::parse(
+//!     "poni_version: 2.1\nDetector: Detector\n\
+//!      Detector_config: {\"pixel1\": 1e-4, \"pixel2\": 1e-4, \"max_shape\": [300, 400]}\n\
+//!      Distance: 0.1\nPoni1: 0.015\nPoni2: 0.02\nRot1: 0.01\nRot2: 0\nRot3: 0\n",
+//! )?;
+//! let options = PixelMapOptions { corners: true, corners_f32: true, ..PixelMapOptions::new() };
+//! let map = Geometry::from_poni(&poni)?.pixel_map(Unit::TwoThetaDeg, &options)?;
+//! let config = IntegrationConfig {
+//!     bins: 200,
+//!     split: Split::BBox,
+//!     error_model: ErrorModel::Poisson,
+//!     dummy: Some(-2.0),
+//!     delta_dummy: Some(1.5),
+//!     ..IntegrationConfig::default()
+//! };
 //! let engine = Engine::new(&map, &config)?;
-//! let pattern = engine.integrate_i32(&frame, 1.0)?;
-//! println!("{} bins, first {:?}", pattern.intensity.len(), engine.radial().first());
-//! # Ok(()) }
+//!
+//! // A frame of 5 counts everywhere but for a few dummy (−2) pixels.
+//! let frame: Vec<i32> = (0..300 * 400).map(|k| if k % 997 == 0 { -2 } else { 5 }).collect();
+//! let mut acc = engine.new_accumulator();
+//! for (k, block) in frame.chunks(engine.preferred_block()).enumerate() {
+//!     engine.add_block(&mut acc, k * engine.preferred_block(), block)?;
+//! }
+//! let pattern = engine.finish(&acc, 1.0)?;
+//! // Blocks or not, the sums are the same.
+//! assert_eq!(pattern, engine.integrate_i32(&frame, 1.0)?);
+//! assert_eq!(pattern.radial, engine.radial());
+//! // Every bin holds 5 counts over the solid angle (≤ 1, over 0.9 at these angles).
+//! for (&i, &c) in pattern.intensity.iter().zip(&pattern.count) {
+//!     assert!(c == 0.0 || (5.0..5.6).contains(&i), "{i}");
+//! }
+//! # Ok::<(), azint::Error>(())
 //! ```
 
 mod accumulate;
