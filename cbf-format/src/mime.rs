@@ -79,29 +79,40 @@ impl ElementType {
 
     /// Parses an `X-Binary-Element-Type` value (quotes and case ignored).
     pub fn parse(value: &str) -> Option<ElementType> {
-        let v = unquote(value).to_ascii_lowercase();
-        let words: Vec<&str> = v.split_whitespace().collect();
-        let (signed, bits, kind) = match words.as_slice() {
-            [sign, bits, kind, ..] => (*sign, *bits, *kind),
-            _ => return None,
+        let mut words = unquote(value).split_whitespace();
+        let (Some(sign), Some(bits), Some(kind)) = (words.next(), words.next(), words.next())
+        else {
+            return None;
         };
-        let signed = match signed {
-            "signed" => true,
-            "unsigned" => false,
-            _ => return None,
+        let signed = if sign.eq_ignore_ascii_case("signed") {
+            true
+        } else if sign.eq_ignore_ascii_case("unsigned") {
+            false
+        } else {
+            return None;
         };
-        let bits = bits.strip_suffix("-bit")?;
-        Some(match (kind, bits, signed) {
-            ("integer", "8", true) => ElementType::I8,
-            ("integer", "8", false) => ElementType::U8,
-            ("integer", "16", true) => ElementType::I16,
-            ("integer", "16", false) => ElementType::U16,
-            ("integer", "32", true) => ElementType::I32,
-            ("integer", "32", false) => ElementType::U32,
-            ("integer", "64", true) => ElementType::I64,
-            ("integer", "64", false) => ElementType::U64,
-            ("real", "32", _) => ElementType::F32,
-            ("real", "64", _) => ElementType::F64,
+        let (bits, suffix) = bits.split_at_checked(bits.len().checked_sub(4)?)?;
+        if !suffix.eq_ignore_ascii_case("-bit") {
+            return None;
+        }
+        let integer = if kind.eq_ignore_ascii_case("integer") {
+            true
+        } else if kind.eq_ignore_ascii_case("real") {
+            false
+        } else {
+            return None;
+        };
+        Some(match (integer, bits, signed) {
+            (true, "8", true) => ElementType::I8,
+            (true, "8", false) => ElementType::U8,
+            (true, "16", true) => ElementType::I16,
+            (true, "16", false) => ElementType::U16,
+            (true, "32", true) => ElementType::I32,
+            (true, "32", false) => ElementType::U32,
+            (true, "64", true) => ElementType::I64,
+            (true, "64", false) => ElementType::U64,
+            (false, "32", _) => ElementType::F32,
+            (false, "64", _) => ElementType::F64,
             _ => return None,
         })
     }
@@ -267,7 +278,8 @@ impl MimeHeader {
     /// Parses the MIME header text (the lines between `--CIF-BINARY-FORMAT-SECTION--` and the
     /// blank line before the start marker). Keys are matched case-insensitively.
     pub fn parse(text: &str) -> Result<MimeHeader, ErrorKind> {
-        let mut lines: Vec<(String, String)> = Vec::new();
+        // About a dozen lines in the headers detectors write.
+        let mut lines: Vec<(String, String)> = Vec::with_capacity(16);
         for raw in text.split('\n') {
             let raw = raw.trim_end_matches(['\r', '\0']);
             if raw.trim().is_empty() {
@@ -305,8 +317,17 @@ impl MimeHeader {
         };
         let mut have_size = false;
         for (k, v) in &lines {
-            let key = k.to_ascii_lowercase();
-            match key.as_str() {
+            // Lowercased on the stack: every key known here is shorter than 32 bytes.
+            let mut buf = [0u8; 32];
+            let key = match buf.get_mut(..k.len()) {
+                Some(b) => {
+                    b.copy_from_slice(k.as_bytes());
+                    b.make_ascii_lowercase();
+                    std::str::from_utf8(b).unwrap_or("")
+                }
+                None => "",
+            };
+            match key {
                 "content-type" => {
                     h.compression = parse_compression(v);
                     h.content_type = Some(v.clone());
@@ -449,6 +470,32 @@ mod tests {
             ),
             Err(ErrorKind::Unsupported { .. })
         ));
+    }
+
+    #[test]
+    fn element_type_names_in_any_case_and_spacing() {
+        assert_eq!(
+            ElementType::parse(" 'UNSIGNED   16-BIT Integer  extra' "),
+            Some(ElementType::U16)
+        );
+        assert_eq!(
+            ElementType::parse("Signed 64-Bit REAL IEEE"),
+            Some(ElementType::F64)
+        );
+        for bad in [
+            "",
+            "signed",
+            "signed 32-bit",
+            "signed 32bit integer",
+            "signed 32-bits integer",
+            "signed -bit integer",
+            "signed 1\u{e9}-bit integer",
+            "signed \u{e9}abc integer",
+            "signed 32-bit float",
+            "unsigned 32-bit integr",
+        ] {
+            assert_eq!(ElementType::parse(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
