@@ -165,7 +165,7 @@ pub enum ErrorKind {
     /// raise the limit; the file may be hostile).
     #[error("{what} {requested} exceeds the limit {limit}")]
     LimitExceeded {
-        /// Which quantity: "elements" or "bytes".
+        /// Which quantity: "elements", "bytes" or "dimensions".
         what: &'static str,
         /// What the file asks for.
         requested: u64,

@@ -1,6 +1,8 @@
 //! The text part of a CBF file: the CIF items this crate needs and the Dectris miniCBF
 //! `# Key value` lines of `_array_data.header_contents`, parsed into typed fields.
 
+use std::collections::HashMap;
+
 /// The parsed text header of a CBF file.
 ///
 /// Typed fields hold the Dectris miniCBF (`PILATUS_1.2`) lines that were recognised, in SI or
@@ -84,6 +86,31 @@ pub struct Header {
     pub array_binary_ids: Vec<(String, i64)>,
 }
 
+/// The `_array_structure_list` dimensions of each array, and the array of each binary id.
+pub(crate) struct StructureDims<'h> {
+    /// The first row's array id.
+    only: Option<&'h str>,
+    /// Whether the rows name more than one array (then sections find theirs by binary id).
+    many: bool,
+    dims: HashMap<&'h str, Vec<u64>>,
+    /// Binary id → array id (the first `_array_data` row of an id).
+    arrays: HashMap<i64, &'h str>,
+}
+
+impl StructureDims<'_> {
+    /// Dimensions, fastest first, of the array that holds binary section `binary_id`.
+    pub(crate) fn get(&self, binary_id: Option<i64>) -> &[u64] {
+        let array = if self.many {
+            binary_id.and_then(|b| self.arrays.get(&b).copied())
+        } else {
+            self.only
+        };
+        array
+            .and_then(|a| self.dims.get(a))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 /// One row of the `_array_structure_list` loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StructureListRow {
@@ -101,32 +128,41 @@ impl Header {
     /// Dimensions from `_array_structure_list` for the array that holds binary section
     /// `binary_id`, fastest first (by precedence). Empty when the loop is absent.
     pub fn structure_dims(&self, binary_id: Option<i64>) -> Vec<u64> {
-        let mut arrays: Vec<&str> = Vec::new();
-        for r in &self.structure_list {
-            if !arrays.contains(&r.array_id.as_str()) {
-                arrays.push(&r.array_id);
-            }
-        }
-        let array = if arrays.len() <= 1 {
-            arrays.first().copied()
-        } else {
-            binary_id.and_then(|b| {
-                self.array_binary_ids
-                    .iter()
-                    .find(|(_, id)| *id == b)
-                    .map(|(a, _)| a.as_str())
-            })
-        };
-        let Some(array) = array else {
-            return Vec::new();
-        };
-        let mut rows: Vec<&StructureListRow> = self
+        self.structure_dims_index().get(binary_id).to_vec()
+    }
+
+    /// [`Header::structure_dims`] for all sections of a file: rows grouped by array and
+    /// sorted once, so that a file of many sections and a long loop costs sections + rows,
+    /// not sections × rows.
+    pub(crate) fn structure_dims_index(&self) -> StructureDims<'_> {
+        let only = self.structure_list.first().map(|r| r.array_id.as_str());
+        let many = self
             .structure_list
             .iter()
-            .filter(|r| r.array_id == array)
+            .any(|r| Some(r.array_id.as_str()) != only);
+        let mut rows: HashMap<&str, Vec<&StructureListRow>> = HashMap::new();
+        for r in &self.structure_list {
+            rows.entry(r.array_id.as_str()).or_default().push(r);
+        }
+        let dims = rows
+            .into_iter()
+            .map(|(array, mut rows)| {
+                rows.sort_by_key(|r| r.precedence.or(r.index).unwrap_or(i64::MAX));
+                (array, rows.iter().map(|r| r.dimension).collect())
+            })
             .collect();
-        rows.sort_by_key(|r| r.precedence.or(r.index).unwrap_or(i64::MAX));
-        rows.iter().map(|r| r.dimension).collect()
+        let mut arrays = HashMap::new();
+        if many {
+            for (array, id) in &self.array_binary_ids {
+                arrays.entry(*id).or_insert(array.as_str());
+            }
+        }
+        StructureDims {
+            only,
+            many,
+            dims,
+            arrays,
+        }
     }
 
     /// Parses the CIF text of a file (the bytes outside the binary sections, concatenated).
@@ -168,23 +204,20 @@ impl Header {
                             {
                                 break;
                             }
-                            Token::Word(v) | Token::Quoted(v) | Token::Text(v) => {
-                                values.push(v.clone())
-                            }
+                            tok => values.push(tok.value()),
                         }
                         i += 1;
                     }
                     h.take_loop(&tags, &values);
                 }
                 Token::Word(tag) if tag.starts_with('_') => {
-                    let tag = tag.to_ascii_lowercase();
                     let value = match tokens.get(i + 1) {
-                        Some(Token::Word(v)) if !v.starts_with('_') => Some(v.clone()),
-                        Some(Token::Quoted(v)) | Some(Token::Text(v)) => Some(v.clone()),
+                        Some(Token::Word(v)) if !v.starts_with('_') => Some(*v),
+                        Some(t @ (Token::Quoted(_) | Token::Text(_))) => Some(t.value()),
                         _ => None,
                     };
-                    if let Some(v) = &value {
-                        h.take_item(&tag, v);
+                    if let Some(v) = value {
+                        h.take_item(tag, v);
                         i += 2;
                     } else {
                         i += 1;
@@ -193,21 +226,23 @@ impl Header {
                 _ => i += 1,
             }
         }
-        if let Some(c) = h.contents.clone() {
+        if let Some(c) = h.contents.take() {
             h.parse_contents(&c);
+            h.contents = Some(c);
         }
         h
     }
 
+    /// An item `tag value` (tag matched case-insensitively).
     fn take_item(&mut self, tag: &str, value: &str) {
-        match tag {
-            "_array_data.header_convention" => self.convention = Some(value.to_string()),
-            "_array_data.header_contents" => self.contents = Some(value.to_string()),
-            _ => {}
+        if tag.eq_ignore_ascii_case("_array_data.header_convention") {
+            self.convention = Some(value.to_string());
+        } else if tag.eq_ignore_ascii_case("_array_data.header_contents") {
+            self.contents = Some(value.to_string());
         }
     }
 
-    fn take_loop(&mut self, tags: &[String], values: &[String]) {
+    fn take_loop(&mut self, tags: &[String], values: &[&str]) {
         if tags.is_empty() {
             return;
         }
@@ -224,7 +259,7 @@ impl Header {
                     continue;
                 };
                 self.structure_list.push(StructureListRow {
-                    array_id: aid.map(|c| r[c].clone()).unwrap_or_default(),
+                    array_id: aid.map(|c| r[c].to_string()).unwrap_or_default(),
                     index: idx.and_then(|c| r[c].parse().ok()),
                     dimension,
                     precedence: prec.and_then(|c| r[c].parse().ok()),
@@ -235,17 +270,17 @@ impl Header {
             {
                 for r in rows {
                     if let Ok(id) = r[b].parse() {
-                        self.array_binary_ids.push((r[a].clone(), id));
+                        self.array_binary_ids.push((r[a].to_string(), id));
                     }
                 }
             }
             // Header contents given per array: the first row's is the file's header.
             if let Some(r) = values.chunks_exact(tags.len()).next() {
                 if let Some(c) = col("_array_data.header_contents") {
-                    self.contents = Some(r[c].clone());
+                    self.contents = Some(r[c].to_string());
                 }
                 if let Some(c) = col("_array_data.header_convention") {
-                    self.convention = Some(r[c].clone());
+                    self.convention = Some(r[c].to_string());
                 }
             }
         }
@@ -498,16 +533,26 @@ fn looks_like_timestamp(s: &str) -> bool {
     iso || slashed
 }
 
+/// A token, borrowed from the text except for `;` text fields (their lines joined).
 #[derive(Debug, Clone, PartialEq)]
-enum Token {
-    Word(String),
-    Quoted(String),
+enum Token<'a> {
+    Word(&'a str),
+    Quoted(&'a str),
     Text(String),
+}
+
+impl Token<'_> {
+    fn value(&self) -> &str {
+        match self {
+            Token::Word(v) | Token::Quoted(v) => v,
+            Token::Text(v) => v,
+        }
+    }
 }
 
 /// A small CIF 1.1 tokenizer: comments, `;` text fields, quoted strings and bare words. NUL
 /// bytes (files padded to a block size) count as white space.
-fn tokenize(text: &str) -> Vec<Token> {
+fn tokenize(text: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
     let mut li = 0;
@@ -539,7 +584,7 @@ fn tokenize(text: &str) -> Vec<Token> {
     tokens
 }
 
-fn tokenize_line(line: &str, tokens: &mut Vec<Token>) {
+fn tokenize_line<'a>(line: &'a str, tokens: &mut Vec<Token<'a>>) {
     let b = line.as_bytes();
     let is_ws = |c: u8| c == b' ' || c == b'\t' || c == 0 || c == b'\r';
     let mut i = 0;
@@ -559,7 +604,7 @@ fn tokenize_line(line: &str, tokens: &mut Vec<Token>) {
                 j += 1;
             }
             let end = j.min(b.len());
-            tokens.push(Token::Quoted(line[i + 1..end].to_string()));
+            tokens.push(Token::Quoted(&line[i + 1..end]));
             i = end + 1;
             continue;
         }
@@ -567,7 +612,7 @@ fn tokenize_line(line: &str, tokens: &mut Vec<Token>) {
         while j < b.len() && !is_ws(b[j]) {
             j += 1;
         }
-        tokens.push(Token::Word(line[i..j].to_string()));
+        tokens.push(Token::Word(&line[i..j]));
         i = j;
     }
 }

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use md5::{Digest, Md5};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::header::Header;
+use crate::header::{Header, StructureDims};
 use crate::mime::{ByteOrder, Compression, ElementType, MimeHeader, TransferEncoding};
 use crate::packed::{self, PackedError, PackedParams};
 
@@ -23,6 +23,9 @@ pub const MARKER: [u8; 4] = [0x0C, 0x1A, 0x04, 0xD5];
 
 /// Longest MIME header accepted (bytes between the section start line and the marker).
 const MAX_MIME_HEADER: usize = 64 * 1024;
+
+/// Most dimensions of one array (images have 2, stacks 3; every section keeps its own).
+const MAX_RANK: usize = 16;
 
 /// Sizes a file may ask for before anything is allocated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,15 +234,18 @@ struct RawSection {
     complete: bool,
 }
 
-/// Scans the bytes for binary sections. With `lenient`, a payload that runs past the end is
-/// clipped and marked incomplete instead of failing.
-fn scan(bytes: &[u8], lenient: bool) -> Result<(Vec<RawSection>, String)> {
+/// Scans the bytes for binary sections, and with `with_text` collects the CIF text around
+/// them. With `lenient`, a payload that runs past the end is clipped and marked incomplete
+/// instead of failing.
+fn scan(bytes: &[u8], lenient: bool, with_text: bool) -> Result<(Vec<RawSection>, String)> {
     let mut sections = Vec::new();
     let mut text = String::new();
     let mut pos = 0;
     while let Some(start) = find_section_start(bytes, pos) {
-        text.push_str(&String::from_utf8_lossy(&bytes[pos..start]));
-        text.push('\n');
+        if with_text {
+            text.push_str(&String::from_utf8_lossy(&bytes[pos..start]));
+            text.push('\n');
+        }
         let header_offset = next_line(bytes, start);
         let search_end = (header_offset + MAX_MIME_HEADER).min(bytes.len());
         let marker = find(&bytes[..search_end], &MARKER, header_offset).ok_or_else(|| {
@@ -283,7 +289,7 @@ fn scan(bytes: &[u8], lenient: bool) -> Result<(Vec<RawSection>, String)> {
             break;
         }
     }
-    if pos < bytes.len() {
+    if with_text && pos < bytes.len() {
         text.push_str(&String::from_utf8_lossy(&bytes[pos..]));
     }
     Ok((sections, text))
@@ -346,14 +352,15 @@ impl<'a> CbfFile<'a> {
                 limit: opts.limits.max_bytes,
             }));
         }
-        let (raw, text) = scan(bytes, false)?;
+        let (raw, text) = scan(bytes, false, true)?;
         if raw.is_empty() {
             return Err(Error::new(ErrorKind::NoBinarySection));
         }
         let header = Header::parse_cif(&text);
+        let structure_dims = header.structure_dims_index();
         let mut sections = Vec::with_capacity(raw.len());
         for (index, r) in raw.into_iter().enumerate() {
-            let (dims, elements) = section_shape(&r.mime, &header, &opts.limits)
+            let (dims, elements) = section_shape(&r.mime, &structure_dims, &opts.limits)
                 .map_err(|k| Error::at(k, r.header_offset).with_section(index))?;
             let s = Section {
                 storage: storage.clone(),
@@ -392,7 +399,7 @@ impl<'a> CbfFile<'a> {
                 Err(_) => false,
             };
         }
-        match scan(bytes, true) {
+        match scan(bytes, true, false) {
             Ok((sections, _)) => !sections.is_empty() && sections.iter().all(|s| s.complete),
             Err(_) => false,
         }
@@ -535,12 +542,20 @@ impl CbfFile<'static> {
 /// Dimensions (fastest first) and element count of a section, checked against the limits.
 fn section_shape(
     mime: &MimeHeader,
-    header: &Header,
+    structure_dims: &StructureDims<'_>,
     limits: &Limits,
 ) -> Result<(Vec<usize>, usize), ErrorKind> {
     let mut dims = mime.dims();
     if dims.is_empty() {
-        dims = header.structure_dims(mime.binary_id);
+        let from_list = structure_dims.get(mime.binary_id);
+        if from_list.len() > MAX_RANK {
+            return Err(ErrorKind::LimitExceeded {
+                what: "dimensions",
+                requested: from_list.len() as u64,
+                limit: MAX_RANK as u64,
+            });
+        }
+        dims = from_list.to_vec();
     }
     let product = dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
     let elements = match (mime.number_of_elements, product) {
@@ -1101,6 +1116,56 @@ maybe_packed!(u64, via64);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sections without MIME dimensions take theirs from `_array_structure_list` (read once
+    /// for all sections), and an array of more dimensions than [`MAX_RANK`] is refused.
+    #[test]
+    fn structure_list_dims_for_many_sections() {
+        fn file(rows: &[(u64, i64)], sections: usize) -> Vec<u8> {
+            let mut f =
+                b"###CBF: VERSION 1.5\r\ndata_x\r\nloop_\r\n_array_structure_list.array_id\r\n\
+                _array_structure_list.index\r\n_array_structure_list.dimension\r\n\
+                _array_structure_list.precedence\r\n"
+                    .to_vec();
+            for (k, (dim, precedence)) in rows.iter().enumerate() {
+                f.extend_from_slice(format!("a {} {dim} {precedence}\r\n", k + 1).as_bytes());
+            }
+            f.extend_from_slice(b"_array_data.data\r\n;\r\n");
+            for _ in 0..sections {
+                f.extend_from_slice(
+                    b"--CIF-BINARY-FORMAT-SECTION--\r\nX-Binary-Size: 12\r\n\
+                    X-Binary-Element-Type: \"signed 8-bit integer\"\r\n\r\n",
+                );
+                f.extend_from_slice(&MARKER);
+                f.extend_from_slice(&[7; 12]);
+                f.extend_from_slice(b"\r\n--CIF-BINARY-FORMAT-SECTION----\r\n");
+            }
+            f.extend_from_slice(b";\r\n");
+            f
+        }
+        let f = file(&[(3, 2), (4, 1)], 300);
+        let cbf = CbfFile::from_bytes(&f).unwrap();
+        assert_eq!(cbf.sections().len(), 300);
+        assert!(cbf.sections().iter().all(|s| s.dims() == [4, 3]));
+        assert_eq!(cbf.header().structure_dims(None), vec![4, 3]);
+
+        let mut rows = vec![(1, 1); MAX_RANK];
+        rows[0] = (12, 0);
+        assert!(CbfFile::from_bytes(&file(&rows, 2)).is_ok());
+        rows.push((1, 1));
+        let err = CbfFile::from_bytes(&file(&rows, 2)).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::LimitExceeded {
+                    what: "dimensions",
+                    requested: 17,
+                    limit: 16,
+                }
+            ),
+            "{err}"
+        );
+    }
 
     /// `find` gives the first occurrence at or after `from`, as a window-by-window search.
     #[test]
