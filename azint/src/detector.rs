@@ -7,6 +7,8 @@
 //! each alias in lower case with spaces turned into `_` or removed (`Pilatus CdTe 2M`,
 //! `pilatus_cdte_2m`, `Pilatus2MCdTe`, …).
 
+#![forbid(unsafe_code)]
+
 use serde_json::Value;
 
 use crate::Error;

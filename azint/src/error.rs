@@ -1,5 +1,7 @@
 //! The error type of geometry, detector, engine set-up and integration.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::path::PathBuf;
 

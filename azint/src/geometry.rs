@@ -20,6 +20,8 @@
 //! polarization, corners); our values agree with pyFAI's `f64` paths to ~1e-15 and with its
 //! `f32` arrays to their rounding.
 
+#![forbid(unsafe_code)]
+
 use std::f64::consts::PI;
 
 use rayon::prelude::*;

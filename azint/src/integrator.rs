@@ -1,6 +1,8 @@
 //! The one-stop entry point: an [`Integrator`] is a geometry, a radial unit and an [`Engine`]
 //! built for them, made from a PONI file and an [`IntegrationConfig`] in one call.
 
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 
 use crate::Error;

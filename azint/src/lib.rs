@@ -10,6 +10,8 @@
 //! - `gpu` (feature `gpu`): integration on the GPU through wgpu;
 //! - [`error`]: the error type.
 #![deny(missing_docs)]
+// Only the AVX2 kernels (`engine::tiles::avx2`) allow unsafe code; every leaf module forbids it.
+#![deny(unsafe_code)]
 
 pub mod detector;
 pub mod engine;

@@ -26,6 +26,8 @@
 //! # Ok::<(), azint::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::path::Path;
 

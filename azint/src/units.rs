@@ -5,6 +5,8 @@
 //! and [`Unit::scale`] expose the same split so that an engine can bin in the internal
 //! representation exactly as pyFAI does and scale only the bin centres.
 
+#![forbid(unsafe_code)]
+
 use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;

@@ -15,6 +15,8 @@
 //! [`Engine::finish`] sums the frame-independent quantities (count, normalization,
 //! normalization², dark) of the bins they touch again without them.
 
+#![forbid(unsafe_code)]
+
 use super::tiles::{IntReject, TILE, TileSums, Tiles};
 use super::{Engine, ErrorModel, Kernel, StaticBin};
 use crate::Error;

@@ -5,6 +5,8 @@
 //! bound up by one float32 epsilon (`calc_upper_bound`) so the largest pixel falls inside the
 //! last bin, and puts the bin centres at the bin middles with `numpy.linspace`.
 
+#![forbid(unsafe_code)]
+
 use std::f64::consts::PI;
 
 /// `1 + float32 epsilon`, pyFAI's `EPS32`.

@@ -2,6 +2,8 @@
 //! error model (an order-dependent online update), sigma clipping (`sigma_clip_ng`) and the
 //! quantile/median filter (`medfilt_ng`). They work on pyFAI's float32 preprocessed pixels.
 
+#![forbid(unsafe_code)]
+
 use super::accumulate::{Pattern, PixelValue, check_normalization_factor};
 use super::{Engine, ErrorModel};
 use crate::Error;

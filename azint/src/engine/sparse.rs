@@ -2,6 +2,8 @@
 //! through) and per-bin lists (CSR, pyFAI's layout, what the GPU and the per-bin filters gather
 //! from). Both are internal; [`IntegrationMatrix`] is the read-only public view.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 
 use crate::Error;

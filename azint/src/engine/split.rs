@@ -1,6 +1,8 @@
 //! Per-pixel coefficient builders, ported from pyFAI's `splitBBox_common` (bounding box) and
 //! `splitpixel_common` (full splitting) so that the matrices hold pyFAI's coefficients.
 
+#![forbid(unsafe_code)]
+
 use super::binning::{Axis, trunc_index};
 use std::f64::consts::PI;
 

@@ -19,108 +19,16 @@
 use super::sparse::Csr;
 use crate::Error;
 
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+mod avx2;
+
 /// Pixels per tile (256 KiB of `i32`: a tile stays in L2 between decoding and summing; `u16` offsets).
 pub const TILE: usize = 1 << 16;
 const TILE_MASK: usize = TILE - 1;
 
 /// Width of the partial sums of the splitting kernel (segments are padded to a multiple).
 pub(crate) const LANES: usize = 4;
-
-/// Whether the AVX2 + FMA splitting kernels can run.
-#[cfg(target_arch = "x86_64")]
-fn has_avx2_fma() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
-/// The four lanes of an AVX vector of f64.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-#[inline]
-fn lanes_f64(v: std::arch::x86_64::__m256d) -> [f64; LANES] {
-    let mut l = [0.0f64; LANES];
-    // SAFETY: an array of 4 f64 (32 bytes, unaligned store).
-    unsafe { std::arch::x86_64::_mm256_storeu_pd(l.as_mut_ptr(), v) };
-    l
-}
-
-/// The AVX2 lanes of one segment's sums: Σc·v and Σc²·max(v, 1).
-#[cfg(target_arch = "x86_64")]
-#[derive(Clone, Copy)]
-struct Lanes {
-    sig: std::arch::x86_64::__m256d,
-    var: std::arch::x86_64::__m256d,
-}
-
-#[cfg(target_arch = "x86_64")]
-impl Lanes {
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn new() -> Lanes {
-        use std::arch::x86_64::*;
-        Lanes {
-            sig: _mm256_setzero_pd(),
-            var: _mm256_setzero_pd(),
-        }
-    }
-
-    /// The 4 coefficients as f64 and their squares.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn coefs(c: &[f32; 4]) -> (std::arch::x86_64::__m256d, std::arch::x86_64::__m256d) {
-        use std::arch::x86_64::*;
-        // SAFETY: `c` is an array of 4 f32 (16 bytes, unaligned load).
-        let c = _mm256_cvtps_pd(unsafe { _mm_loadu_ps(c.as_ptr()) });
-        (c, _mm256_mul_pd(c, c))
-    }
-
-    /// Adds 4 values `v` with coefficients `c` (and `c2` = c²).
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    fn add_with<const VAR: bool>(
-        &mut self,
-        v: std::arch::x86_64::__m128i,
-        c: std::arch::x86_64::__m256d,
-        c2: std::arch::x86_64::__m256d,
-    ) {
-        use std::arch::x86_64::*;
-        let vf = _mm256_cvtepi32_pd(v);
-        self.sig = _mm256_fmadd_pd(c, vf, self.sig);
-        if VAR {
-            let w = _mm256_max_pd(vf, _mm256_set1_pd(1.0));
-            self.var = _mm256_fmadd_pd(c2, w, self.var);
-        }
-    }
-}
-
-/// Values of pixels `p0, p0 + 1, p1, p1 + 1`: two 64-bit loads. A pair starts at most at
-/// `TILE − 2` (both pixels lie in the tile); the clamp keeps the load in bounds without a
-/// branch whatever the offsets hold.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-fn load_pairs(px: &[i32; TILE], p: &[u16; 2]) -> std::arch::x86_64::__m128i {
-    use std::arch::x86_64::*;
-    let pair = |o: u16| -> __m128i {
-        let o = (o as usize).min(TILE - 2);
-        let two = &px[o..o + 2];
-        // SAFETY: a slice of 2 i32 (8 bytes, unaligned load).
-        unsafe { _mm_loadl_epi64(two.as_ptr().cast()) }
-    };
-    _mm_unpacklo_epi64(pair(p[0]), pair(p[1]))
-}
-
-/// Values of 4 pixels: four scalar loads (cheaper than a hardware gather on AMD Zen).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-fn load_four(px: &[i32; TILE], o: &[u16; 4]) -> std::arch::x86_64::__m128i {
-    std::arch::x86_64::_mm_setr_epi32(
-        px[o[0] as usize & TILE_MASK],
-        px[o[1] as usize & TILE_MASK],
-        px[o[2] as usize & TILE_MASK],
-        px[o[3] as usize & TILE_MASK],
-    )
-}
 
 /// Tile-major, bin-grouped integration matrix.
 #[derive(Clone, Debug, Default)]
@@ -142,6 +50,17 @@ pub(crate) struct Tiles {
     off: Vec<u16>,
     /// Coefficient of each entry (splitting only; empty without).
     coef: Vec<f32>,
+}
+
+/// The groups of 4 entries of one segment of a splitting engine: pair groups (pixels
+/// `p0, p0 + 1, p1, p1 + 1`, stored as `[p0, p1]`) and single groups (4 offsets), each with
+/// its 4 coefficients, in the same order.
+#[derive(Clone, Copy, Debug, Default)]
+struct SplitGroups<'a> {
+    pair_offs: &'a [[u16; 2]],
+    single_offs: &'a [[u16; 4]],
+    pair_coefs: &'a [[f32; 4]],
+    single_coefs: &'a [[f32; 4]],
 }
 
 /// Rejected-range test in integers: `v` in `lo..=hi` ⇔ `(v − lo) as u32 <= hi − lo`.
@@ -293,11 +212,9 @@ impl Tiles {
         self.tile_seg.len().saturating_sub(1)
     }
 
-    /// The groups of 4 entries of segment `s` of a splitting engine: offsets of the pair
-    /// groups (pixels `p0, p0 + 1, p1, p1 + 1`), offsets of the single groups, and the
-    /// coefficients of each kind, in the same order.
-    #[allow(clippy::type_complexity)]
-    fn split_groups(&self, s: usize) -> (&[[u16; 2]], &[[u16; 4]], &[[f32; 4]], &[[f32; 4]]) {
+    /// The groups of 4 entries of segment `s` of a splitting engine (none for a segment that
+    /// does not exist).
+    fn split_groups(&self, s: usize) -> SplitGroups<'_> {
         let (Some(&a), Some(&e), Some(&oa), Some(&oe), Some(&np)) = (
             self.seg_ptr.get(s),
             self.seg_ptr.get(s + 1),
@@ -305,33 +222,41 @@ impl Tiles {
             self.seg_off.get(s + 1),
             self.seg_pairs.get(s),
         ) else {
-            return (&[], &[], &[], &[]);
+            return SplitGroups::default();
         };
         let np = np as usize;
         let (Some(offs), Some(coefs)) = (
             self.off.get(oa as usize..oe as usize),
             self.coef.get(a as usize..e as usize),
         ) else {
-            return (&[], &[], &[], &[]);
+            return SplitGroups::default();
         };
         let (pair_offs, single_offs) = offs.split_at(offs.len().min(2 * np));
         let (coefs, _) = coefs.as_chunks::<LANES>();
         let (pair_coefs, single_coefs) = coefs.split_at(coefs.len().min(np));
-        (
-            pair_offs.as_chunks::<2>().0,
-            single_offs.as_chunks::<LANES>().0,
+        SplitGroups {
+            pair_offs: pair_offs.as_chunks::<2>().0,
+            single_offs: single_offs.as_chunks::<LANES>().0,
             pair_coefs,
             single_coefs,
-        )
+        }
     }
 
     /// Every group of segment `s` as (4 offsets, 4 coefficients).
     fn split_entries(&self, s: usize) -> impl Iterator<Item = ([u16; 4], &[f32; 4])> + '_ {
-        let (po, so, pc, sc) = self.split_groups(s);
-        po.iter()
+        let g = self.split_groups(s);
+        g.pair_offs
+            .iter()
             .map(|p| [p[0], p[0].wrapping_add(1), p[1], p[1].wrapping_add(1)])
-            .zip(pc)
-            .chain(so.iter().copied().zip(sc))
+            .zip(g.pair_coefs)
+            .chain(g.single_offs.iter().copied().zip(g.single_coefs))
+    }
+
+    /// The offsets of segment `s` of a no-split engine (`None` for a segment that does not
+    /// exist).
+    fn hist_offsets(&self, s: usize) -> Option<&[u16]> {
+        let (a, e) = (*self.seg_ptr.get(s)?, *self.seg_ptr.get(s + 1)?);
+        self.off.get(a as usize..e as usize)
     }
 
     fn segments(&self, tile: usize) -> std::ops::Range<usize> {
@@ -350,11 +275,8 @@ impl Tiles {
         out: &mut TileSums<'_>,
     ) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            unsafe { self.hist_avx2(tile, px, rej, out) };
-            return;
-        }
+        avx2::hist(self, tile, px, rej, out);
+        #[cfg(not(target_arch = "x86_64"))]
         self.hist_body(tile, px, rej, out);
     }
 
@@ -384,9 +306,8 @@ impl Tiles {
     /// Σv, Σ[v = 0] and the OR of the values of segment `s` (exact, any values).
     #[inline(always)]
     fn hist_segment(&self, s: usize, px: &[i32; TILE]) -> (i64, i64, i32) {
-        let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
         let (mut sum, mut low, mut any) = (0i64, 0i64, 0i32);
-        for &o in &self.off[a..e] {
+        for &o in self.hist_offsets(s).unwrap_or(&[]) {
             let v = px[o as usize & TILE_MASK];
             sum += v as i64;
             low += (v == 0) as i64;
@@ -397,7 +318,7 @@ impl Tiles {
 
     #[inline(always)]
     fn add_hist(&self, s: usize, sum: i64, low: i64, out: &mut TileSums<'_>) {
-        let b = self.seg_bin[s] as usize;
+        let b = self.seg_bin.get(s).map_or(usize::MAX, |&b| b as usize);
         if let (Some(h), Some(l)) = (out.hist.get_mut(b), out.low.get_mut(b)) {
             *h = h.wrapping_add(sum);
             *l = l.wrapping_add(low);
@@ -414,9 +335,8 @@ impl Tiles {
         out: &mut TileSums<'_>,
     ) {
         let first = tile * TILE;
-        let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
         let (mut sum, mut low) = (0i64, 0i64);
-        for &o in &self.off[a..e] {
+        for &o in self.hist_offsets(s).unwrap_or(&[]) {
             let v = px[o as usize & TILE_MASK];
             if rej.is_some_and(|r| r.rejects(v)) {
                 out.rejected.push((first + o as usize) as u32);
@@ -426,75 +346,6 @@ impl Tiles {
             }
         }
         self.add_hist(s, sum, low, out);
-    }
-
-    /// [`Tiles::hist`] with AVX2: eight values per step in `i32` lanes (Σv, Σ[v = 0], OR),
-    /// flushed into `i64` every 128 steps. Values of 2²⁴ or more could overflow a lane: the OR
-    /// sees them and the segment is summed again by the exact scalar loop.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn hist_avx2(
-        &self,
-        tile: usize,
-        px: &[i32; TILE],
-        rej: Option<IntReject>,
-        out: &mut TileSums<'_>,
-    ) {
-        use std::arch::x86_64::*;
-        let checked_all = rej.is_some_and(IntReject::reaches_non_negative);
-        let lanes_i64 = |v: __m256i| -> i64 {
-            let mut l = [0i32; 8];
-            // SAFETY: an array of 8 i32 (32 bytes, unaligned store).
-            unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), v) };
-            l.iter().map(|&x| x as i64).sum()
-        };
-        for s in self.segments(tile) {
-            if checked_all {
-                self.hist_segment_checked(tile, s, px, rej, out);
-                continue;
-            }
-            let (a, e) = (self.seg_ptr[s] as usize, self.seg_ptr[s + 1] as usize);
-            let Some(offs) = self.off.get(a..e) else {
-                continue;
-            };
-            let (chunks, tail) = offs.as_chunks::<8>();
-            let (mut sum, mut low, mut any) = (0i64, 0i64, 0i32);
-            for o in tail {
-                let v = px[*o as usize & TILE_MASK];
-                sum += v as i64;
-                low += (v == 0) as i64;
-                any |= v;
-            }
-            let zero = _mm256_setzero_si256();
-            let mut vany = zero;
-            for block in chunks.chunks(128) {
-                let (mut vsum, mut vzero) = (zero, zero);
-                for o in block {
-                    let g = |l: usize| px[o[l] as usize & TILE_MASK];
-                    let v = _mm256_setr_epi32(g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7));
-                    vany = _mm256_or_si256(vany, v);
-                    vsum = _mm256_add_epi32(vsum, v);
-                    vzero = _mm256_sub_epi32(vzero, _mm256_cmpeq_epi32(v, zero));
-                }
-                sum += lanes_i64(vsum);
-                low += lanes_i64(vzero);
-            }
-            let mut l = [0i32; 8];
-            // SAFETY: an array of 8 i32 (32 bytes, unaligned store).
-            unsafe { _mm256_storeu_si256(l.as_mut_ptr().cast(), vany) };
-            any |= l.iter().fold(0, |x, &y| x | y);
-            if any < 0 {
-                self.hist_segment_checked(tile, s, px, rej, out);
-            } else if any >= 1 << 24 {
-                let (sum, low, _) = self.hist_segment(s, px);
-                self.add_hist(s, sum, low, out);
-            } else {
-                self.add_hist(s, sum, low, out);
-            }
-        }
     }
 
     /// Adds tile `tile` of a splitting engine; `VAR`: also the Poisson variance.
@@ -520,76 +371,14 @@ impl Tiles {
         out: [&mut TileSums<'_>; N],
     ) {
         #[cfg(target_arch = "x86_64")]
-        if has_avx2_fma() {
-            // SAFETY: the CPU has AVX2 and FMA (checked just above).
-            unsafe { self.split_multi_avx2::<VAR, N>(tile, px, rej, out) };
-            return;
-        }
+        avx2::split_multi::<VAR, N>(self, tile, px, rej, out);
+        #[cfg(not(target_arch = "x86_64"))]
         for (px, out) in px.into_iter().zip(out) {
             self.split_body::<VAR>(tile, px, rej, out);
         }
     }
 
-    /// [`Tiles::split_multi`] with AVX2: per group of 4 entries, the values of each frame
-    /// (two 64-bit loads for pair groups, four scalar loads otherwise), the products and sums
-    /// in four `f64` lanes (fused multiply-adds), the same operations in the same order as
-    /// [`Tiles::split_body`] (so the two give identical sums). The offsets are read and the
-    /// coefficients converted once for the `N` frames. One sign test covers all the frames;
-    /// a segment where any frame holds a negative value is redone, frame by frame, on the
-    /// checked path.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn split_multi_avx2<const VAR: bool, const N: usize>(
-        &self,
-        tile: usize,
-        px: [&[i32; TILE]; N],
-        rej: Option<IntReject>,
-        out: [&mut TileSums<'_>; N],
-    ) {
-        use std::arch::x86_64::*;
-        let mut out = out;
-        if rej.is_some_and(IntReject::reaches_non_negative) {
-            for (px, out) in px.into_iter().zip(out) {
-                self.split_body::<VAR>(tile, px, rej, out);
-            }
-            return;
-        }
-        for s in self.segments(tile) {
-            let (pair_offs, single_offs, pair_coefs, single_coefs) = self.split_groups(s);
-            let mut acc = [Lanes::new(); N];
-            let mut any = _mm_setzero_si128();
-            for (p, c) in pair_offs.iter().zip(pair_coefs) {
-                let (c, c2) = Lanes::coefs(c);
-                for (acc, px) in acc.iter_mut().zip(px) {
-                    let v = load_pairs(px, p);
-                    any = _mm_or_si128(any, v);
-                    acc.add_with::<VAR>(v, c, c2);
-                }
-            }
-            for (o, c) in single_offs.iter().zip(single_coefs) {
-                let (c, c2) = Lanes::coefs(c);
-                for (acc, px) in acc.iter_mut().zip(px) {
-                    let v = load_four(px, o);
-                    any = _mm_or_si128(any, v);
-                    acc.add_with::<VAR>(v, c, c2);
-                }
-            }
-            if _mm_movemask_ps(_mm_castsi128_ps(any)) != 0 {
-                for (px, out) in px.iter().zip(out.iter_mut()) {
-                    self.segment_checked::<VAR>(tile, s, px, rej, out);
-                }
-                continue;
-            }
-            for (acc, out) in acc.iter().zip(out.iter_mut()) {
-                self.add_split::<VAR>(s, lanes_f64(acc.sig), lanes_f64(acc.var), out);
-            }
-        }
-    }
-
-    /// The portable kernel (see [`Tiles::split_multi_avx2`] for the lanes).
+    /// The portable kernel (see `avx2::split_multi` for the lanes).
     fn split_body<const VAR: bool>(
         &self,
         tile: usize,
@@ -634,7 +423,8 @@ impl Tiles {
         var: [f64; LANES],
         out: &mut TileSums<'_>,
     ) {
-        if let Some(d) = out.sums.get_mut(self.seg_bin[s] as usize) {
+        let b = self.seg_bin.get(s).map_or(usize::MAX, |&b| b as usize);
+        if let Some(d) = out.sums.get_mut(b) {
             d[0] += (sig[0] + sig[1]) + (sig[2] + sig[3]);
             if VAR {
                 d[1] += (var[0] + var[1]) + (var[2] + var[3]);
@@ -762,7 +552,7 @@ mod tests {
             zero_dummy in any::<bool>(),
         ) {
             #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if avx2::has_avx2() {
                 // One entry per pixel, long segments (few bins) and short ones (many).
                 let mut csr = matrix(TILE, bins, seed);
                 for (k, p) in csr.indices.iter_mut().enumerate() {
@@ -777,8 +567,7 @@ mod tests {
                     IntReject { lo: -3, span: 2 }
                 });
                 prop_assert_eq!(
-                    // SAFETY: the CPU has AVX2 (checked above).
-                    run(bins, |out| unsafe { tiles.hist_avx2(0, px, rej, out) }),
+                    run(bins, |out| avx2::hist(&tiles, 0, px, rej, out)),
                     run(bins, |out| tiles.hist_body(0, px, rej, out))
                 );
             }
@@ -789,7 +578,7 @@ mod tests {
         #[test]
         fn avx2_split_equals_portable(seed in any::<u64>(), bins in 1usize..3000, bad in 0u64..4) {
             #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
+            if avx2::has_avx2_fma() {
                 let csr = matrix(TILE, bins, seed);
                 let tiles = Tiles::from_csr(&csr, TILE, true).unwrap();
                 let frames: Vec<Vec<i32>> = (0..3u64)
@@ -803,10 +592,7 @@ mod tests {
                     .map(|px| run(bins, |out| tiles.split_body::<true>(0, px, rej, out)))
                     .collect();
                 prop_assert_eq!(
-                    // SAFETY: the CPU has AVX2 and FMA (checked above).
-                    &run(bins, |out| unsafe {
-                        tiles.split_multi_avx2::<true, 1>(0, [px[1]], rej, [out])
-                    }),
+                    &run(bins, |out| avx2::split_multi::<true, 1>(&tiles, 0, [px[1]], rej, [out])),
                     &portable[1]
                 );
                 let mut outs: Vec<Sums> = (0..3).map(|_| run(bins, |_| ())).collect();
@@ -818,15 +604,13 @@ mod tests {
                         sums: s,
                         rejected: r,
                     });
-                    // SAFETY: the CPU has AVX2 and FMA (checked above).
-                    unsafe {
-                        tiles.split_multi_avx2::<true, 3>(
-                            0,
-                            [px[0], px[1], px[2]],
-                            rej,
-                            sums.each_mut(),
-                        )
-                    };
+                    avx2::split_multi::<true, 3>(
+                        &tiles,
+                        0,
+                        [px[0], px[1], px[2]],
+                        rej,
+                        sums.each_mut(),
+                    );
                 }
                 for (o, p) in outs.iter_mut().zip(&portable) {
                     o.3.sort_unstable();
