@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release -q -p xrdct-pipeline --bin xrdct
+cargo build --release -q -p xrdct --bin xrdct
 exec target/release/xrdct demo "$@"

@@ -18,7 +18,7 @@ step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --workspace
-cargo build -q -p xrdct-pipeline --bin xrdct
+cargo build -q -p xrdct --bin xrdct
 export XRDCT_BIN="$PWD/target/debug/xrdct"
 
 for check in scripts/checks/*.sh; do

@@ -1,5 +1,5 @@
 //! azint CPU engines on a Pilatus 2M CdTe (1679 × 1475) with the synthetic XRD-CT geometry
-//! (`xrdct_pipeline::synth`, 0.40 m, 70 keV, small tilts), 2000 bins, 2th_deg, Poisson errors,
+//! (`xrdct_pipeline::sim::frames`, 0.40 m, 70 keV, small tilts), 2000 bins, 2th_deg, Poisson errors,
 //! dummy −2 ± 1.5, polarization 0.99, detector gaps masked:
 //!
 //! - `azint_build/{no,bbox}`: engine construction (pixel map excluded);
@@ -19,7 +19,7 @@ use azint::poni::Poni;
 use azint::units::Unit;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
-use xrdct_pipeline::synth::{PILATUS_PIXEL_M, SynthDetector, SynthGeometry, realistic_frame};
+use xrdct_pipeline::sim::frames::{PILATUS_PIXEL_M, SynthDetector, SynthGeometry, realistic_frame};
 
 const BINS: usize = 2000;
 const VISIT_BLOCK: usize = azint::engine::TILE;

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use byteoffset::Path;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use xrdct_pipeline::synth::{SynthDetector, SynthGeometry, realistic_frame};
+use xrdct_pipeline::sim::frames::{SynthDetector, SynthGeometry, realistic_frame};
 
 /// Pixels per block of the visiting decoder (16 KiB of i32: stays in L1).
 const VISIT_BLOCK: usize = 4096;

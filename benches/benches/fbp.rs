@@ -1,4 +1,4 @@
-//! Filtered back-projection of whole sinogram cubes (`xrdct_pipeline::fbp::reconstruct`).
+//! Filtered back-projection of whole sinogram cubes (`xrdct_pipeline::tomo::fbp::reconstruct`).
 //!
 //! `fbp/cube_200x200x2000` is the acceptance case of BENCHMARKS.md (200 rotations × 200
 //! translations × 2000 bins); `fbp/cube_100x100x500` is a quick one for development.
@@ -6,9 +6,9 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use xrdct_pipeline::fbp::{self, FbpOptions, Filter, SinogramCube};
-use xrdct_pipeline::phantom::Phantom;
-use xrdct_pipeline::scan::angles_range;
+use xrdct_pipeline::sim::phantom::Phantom;
+use xrdct_pipeline::tomo::fbp::{self, FbpOptions, Filter, SinogramCube};
+use xrdct_pipeline::tomo::scan::angles_range;
 
 /// A cube whose bin b holds the Shepp-Logan sinogram scaled by a smooth pattern.
 fn cube(rot: usize, n: usize, bins: usize) -> (Vec<f32>, Vec<f64>) {

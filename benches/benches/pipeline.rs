@@ -10,9 +10,9 @@
 use azint::engine::Split;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use xrdct_pipeline::bench::BenchFrames;
+use xrdct_pipeline::engine::{MemorySink, Pipeline, PipelineOptions};
 use xrdct_pipeline::inputs::FrameSource;
-use xrdct_pipeline::output::{NexusOptions, NexusWriter};
-use xrdct_pipeline::pool::{MemorySink, Pipeline, PipelineOptions};
+use xrdct_pipeline::nexus::{NexusOptions, NexusWriter};
 
 const FRAMES: usize = 64;
 

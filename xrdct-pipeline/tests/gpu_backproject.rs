@@ -4,8 +4,8 @@
 //! `XRDCT_REQUIRE_GPU=1`.
 #![cfg(feature = "gpu")]
 
-use xrdct_pipeline::fbp::{FbpOptions, Filter, SinogramCube, reconstruct};
-use xrdct_pipeline::gpu::GpuBackprojector;
+use xrdct_pipeline::tomo::backproject_gpu::GpuBackprojector;
+use xrdct_pipeline::tomo::fbp::{FbpOptions, Filter, SinogramCube, reconstruct};
 
 #[test]
 fn gpu_backprojection_matches_cpu() {

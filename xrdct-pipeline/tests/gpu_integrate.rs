@@ -1,5 +1,5 @@
 //! The GPU backend against the CPU pipeline on realistic Pilatus 2M frames
-//! (`xrdct_pipeline::synth`, tilted PilatusCdTe2M geometry, 2000 bins) with bad frames in
+//! (`xrdct_pipeline::sim::frames`, tilted PilatusCdTe2M geometry, 2000 bins) with bad frames in
 //! between: every row within 1e-5 relative per bin (no splitting: identical), the same
 //! failures with the same messages, in the same order. Runs on Mesa lavapipe in CI; without
 //! an adapter the tests say so and pass, unless `XRDCT_REQUIRE_GPU=1`.
@@ -7,11 +7,11 @@
 
 use std::path::Path;
 
-use xrdct_pipeline::gpu::{GpuReducer, GpuReducerOptions};
+use xrdct_pipeline::engine::gpu::{GpuReducer, GpuReducerOptions};
+use xrdct_pipeline::engine::{FrameReducer, MemorySink, Pipeline, PipelineOptions};
+use xrdct_pipeline::engine::{IntegrateSettings, parse_split};
 use xrdct_pipeline::inputs::FrameSource;
-use xrdct_pipeline::integrate::{IntegrateSettings, parse_split};
-use xrdct_pipeline::pool::{FrameReducer, MemorySink, Pipeline, PipelineOptions};
-use xrdct_pipeline::synth::{
+use xrdct_pipeline::sim::frames::{
     PILATUS_PIXEL_M, PILATUS2M_COLS, PILATUS2M_ROWS, SynthDetector, SynthGeometry, realistic_frame,
 };
 

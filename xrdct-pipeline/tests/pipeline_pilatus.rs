@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
+use xrdct_pipeline::engine::IntegrateSettings;
+use xrdct_pipeline::engine::{Pipeline, PipelineOptions};
 use xrdct_pipeline::inputs::FrameSource;
-use xrdct_pipeline::integrate::IntegrateSettings;
-use xrdct_pipeline::output::{NexusOptions, NexusWriter};
-use xrdct_pipeline::pool::{Pipeline, PipelineOptions};
-use xrdct_pipeline::synth::{PILATUS_PIXEL_M, SynthDetector, SynthGeometry, realistic_frame};
+use xrdct_pipeline::nexus::{NexusOptions, NexusWriter};
+use xrdct_pipeline::sim::frames::{PILATUS_PIXEL_M, SynthDetector, SynthGeometry, realistic_frame};
 
 fn pilatus_poni(dir: &Path, g: &SynthGeometry) -> std::path::PathBuf {
     let p = dir.join("pilatus.poni");
@@ -50,8 +50,8 @@ impl Frames {
     }
     fn source(&self, k: usize) -> FrameSource {
         let (rows, cols) = (
-            xrdct_pipeline::synth::PILATUS2M_ROWS,
-            xrdct_pipeline::synth::PILATUS2M_COLS,
+            xrdct_pipeline::sim::frames::PILATUS2M_ROWS,
+            xrdct_pipeline::sim::frames::PILATUS2M_COLS,
         );
         let header = cbf_format::Header {
             flux: Some(1e12),
@@ -72,7 +72,7 @@ fn run_scan(split: &str, n: usize, workers: usize) {
     let det = SynthDetector::pilatus2m_cdte(SynthGeometry::default());
     let poni = pilatus_poni(dir.path(), det.geometry());
     let mut settings = IntegrateSettings::new(&poni, 2000);
-    settings.split = xrdct_pipeline::integrate::parse_split(split).unwrap();
+    settings.split = xrdct_pipeline::engine::parse_split(split).unwrap();
     settings.polarization = Some(0.99);
     let reducer = settings.build().unwrap();
     let frames = Frames::new(&det);

@@ -3,10 +3,10 @@
 //! reconstruction (correlation ≥ 0.95).
 
 use rand::{Rng, SeedableRng};
-use xrdct_pipeline::fbp::{self, FbpOptions, Filter, SinogramCube};
-use xrdct_pipeline::phantom::{Ellipse, Phantom, circle_mask, correlation};
-use xrdct_pipeline::scan::{FastAxis, ScanModel, angles_range};
-use xrdct_pipeline::sinogram::assemble;
+use xrdct_pipeline::sim::phantom::{Ellipse, Phantom, circle_mask, correlation};
+use xrdct_pipeline::tomo::fbp::{self, FbpOptions, Filter, SinogramCube};
+use xrdct_pipeline::tomo::scan::{FastAxis, ScanModel, angles_range};
+use xrdct_pipeline::tomo::sinogram::assemble;
 
 const N: usize = 64;
 const ROT: usize = 90;

@@ -5,7 +5,7 @@
 //! `gpu_bench [--frames N] [--cpu-frames N] [--distinct N] [--batch N] [--workers N]
 //!  [--splits no,bbox] [--cube R,T,B | --no-cube] [--no-cpu-fbp]`
 
-use xrdct_pipeline::gpu::bench::{GpuBenchOptions, run};
+use xrdct_benches::gpu::{GpuBenchOptions, run};
 
 fn main() {
     let mut o = GpuBenchOptions::default();

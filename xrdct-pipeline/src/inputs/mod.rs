@@ -1,0 +1,353 @@
+//! Where frames come from: paths, glob patterns, directories (natural sort), list files, and a
+//! watched directory that a detector is still writing into ([`watch`]).
+//!
+//! ```
+//! use xrdct_pipeline::inputs::natural_cmp;
+//! let mut names = vec!["f_10.cbf", "f_2.cbf", "f_1.cbf"];
+//! names.sort_by(|a, b| natural_cmp(a, b));
+//! assert_eq!(names, ["f_1.cbf", "f_2.cbf", "f_10.cbf"]);
+//! ```
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+mod watch;
+
+pub use watch::{WatchOptions, Watcher};
+
+/// One frame to reduce: a file, or bytes already in memory (benchmarks, tests, a network
+/// receiver).
+#[derive(Clone)]
+pub enum FrameSource {
+    /// A file on disk (CBF or gzip-compressed CBF). It may not exist: the pipeline records
+    /// a missing file as a failed frame and goes on.
+    File(PathBuf),
+    /// A whole CBF file held in memory, with a name for messages and `frame_source`.
+    Memory {
+        /// Name recorded as the frame's source.
+        name: Arc<str>,
+        /// The CBF bytes.
+        bytes: Arc<[u8]>,
+    },
+}
+
+impl FrameSource {
+    /// The name written into `frame_source` and error messages (the path as given).
+    pub fn name(&self) -> String {
+        match self {
+            FrameSource::File(p) => p.display().to_string(),
+            FrameSource::Memory { name, .. } => name.to_string(),
+        }
+    }
+}
+
+impl fmt::Debug for FrameSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameSource::File(p) => write!(f, "File({})", p.display()),
+            FrameSource::Memory { name, bytes } => {
+                write!(f, "Memory({name}, {} bytes)", bytes.len())
+            }
+        }
+    }
+}
+
+impl From<PathBuf> for FrameSource {
+    fn from(p: PathBuf) -> Self {
+        FrameSource::File(p)
+    }
+}
+
+/// Why the list of inputs could not be built. Each variant's doc says whose fault it is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// A glob pattern is malformed (user).
+    #[error("bad glob pattern {pattern:?}: {message}")]
+    BadPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What the glob parser said.
+        message: String,
+    },
+    /// A glob pattern or a directory gave no frame file (user).
+    #[error("{0}: no frame file found (looked for *.cbf and *.cbf.gz)")]
+    NoFrames(String),
+    /// A directory or list file could not be read (environment).
+    #[error("{path}: {source}")]
+    Io {
+        /// The directory or list file.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// No input was given at all (user).
+    #[error("no input frames given")]
+    Empty,
+}
+
+/// Compares two names the way a person reads them: runs of digits compare by value, so
+/// `f_2.cbf` comes before `f_10.cbf`; other characters compare as text. Names that compare
+/// equal this way (`f_01`, `f_1`) are ordered by plain text so the order is total.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let dx = strip_zeros(&x[..nx]);
+                let dy = strip_zeros(&y[..ny]);
+                let ord = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[nx..];
+                y = &y[ny..];
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(d);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn strip_zeros(digits: &[u8]) -> &[u8] {
+    let n = digits.iter().take_while(|&&c| c == b'0').count();
+    &digits[n..]
+}
+
+/// Sorts paths naturally by their full text.
+pub fn natural_sort(paths: &mut [PathBuf]) {
+    paths.sort_by(|a, b| natural_cmp(&a.to_string_lossy(), &b.to_string_lossy()));
+}
+
+/// Whether a file name looks like a frame (`.cbf` or `.cbf.gz`, any case).
+pub fn is_frame_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".cbf") || name.ends_with(".cbf.gz")
+}
+
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+fn is_list_name(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    matches!(ext.as_deref(), Some("txt" | "lst" | "list"))
+}
+
+/// Expands the inputs of a command line into frames, in scan order:
+/// - a directory: its `*.cbf` and `*.cbf.gz` files in natural order;
+/// - a glob pattern (`*`, `?`, `[`): the matching files in natural order;
+/// - `@FILE`, or an existing file ending in `.txt`, `.lst` or `.list`: a list file, one path
+///   per line (blank lines and `#` comments skipped; relative paths are relative to the list
+///   file's folder);
+/// - anything else: one frame file, kept even if it does not exist (the pipeline records it
+///   as a failed frame, so a missing file in the middle of a scan does not shift the others).
+pub fn resolve_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<FrameSource>, InputError> {
+    let mut out = Vec::new();
+    for arg in args {
+        let arg = arg.as_ref();
+        let path = Path::new(arg);
+        if let Some(list) = arg.strip_prefix('@') {
+            out.extend(
+                read_list_file(Path::new(list))?
+                    .into_iter()
+                    .map(FrameSource::File),
+            );
+        } else if path.is_dir() {
+            out.extend(list_directory(path)?.into_iter().map(FrameSource::File));
+        } else if path.is_file() && is_list_name(path) {
+            out.extend(read_list_file(path)?.into_iter().map(FrameSource::File));
+        } else if is_glob(arg) && !path.exists() {
+            out.extend(expand_glob(arg)?.into_iter().map(FrameSource::File));
+        } else {
+            out.push(FrameSource::File(path.to_path_buf()));
+        }
+    }
+    if out.is_empty() {
+        return Err(InputError::Empty);
+    }
+    Ok(out)
+}
+
+/// Files matching a glob pattern, natural order.
+pub fn expand_glob(pattern: &str) -> Result<Vec<PathBuf>, InputError> {
+    let paths = glob::glob(pattern).map_err(|e| InputError::BadPattern {
+        pattern: pattern.to_string(),
+        message: e.msg.to_string(),
+    })?;
+    let mut v: Vec<PathBuf> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    if v.is_empty() {
+        return Err(InputError::NoFrames(pattern.to_string()));
+    }
+    natural_sort(&mut v);
+    Ok(v)
+}
+
+/// The frame files (`*.cbf`, `*.cbf.gz`) of a directory, natural order.
+pub fn list_directory(dir: &Path) -> Result<Vec<PathBuf>, InputError> {
+    let mut v = frame_files(dir).map_err(|source| InputError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if v.is_empty() {
+        return Err(InputError::NoFrames(dir.display().to_string()));
+    }
+    natural_sort(&mut v);
+    Ok(v)
+}
+
+pub(crate) fn frame_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut v = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let p = entry.path();
+        if is_frame_name(&p) && entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            v.push(p);
+        }
+    }
+    Ok(v)
+}
+
+/// Reads a list file: one path per line, `#` comments and blank lines skipped, relative
+/// paths taken relative to the list file's folder.
+pub fn read_list_file(path: &Path) -> Result<Vec<PathBuf>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    let v: Vec<PathBuf> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let p = Path::new(l);
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        })
+        .collect();
+    if v.is_empty() {
+        return Err(InputError::NoFrames(path.display().to_string()));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order_of_scan_names() {
+        let mut v = vec![
+            "a_10.cbf",
+            "a_9.cbf",
+            "a_100.cbf",
+            "a_010.cbf",
+            "b_1.cbf",
+            "a_1.cbf",
+            "a.cbf",
+        ];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            [
+                "a.cbf",
+                "a_1.cbf",
+                "a_9.cbf",
+                "a_010.cbf",
+                "a_10.cbf",
+                "a_100.cbf",
+                "b_1.cbf"
+            ]
+        );
+        assert_eq!(natural_cmp("x2y10", "x2y9"), Ordering::Greater);
+        assert_eq!(natural_cmp("", ""), Ordering::Equal);
+    }
+
+    #[test]
+    fn natural_cmp_is_a_total_order_on_digit_runs() {
+        // Very long digit runs do not overflow.
+        let a = format!("f_{}", "9".repeat(40));
+        let b = format!("f_1{}", "0".repeat(40));
+        assert_eq!(natural_cmp(&a, &b), Ordering::Less);
+    }
+
+    #[test]
+    fn directories_globs_and_list_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in [1, 2, 10, 11] {
+            std::fs::write(dir.path().join(format!("f_{i}.cbf")), b"x").unwrap();
+        }
+        std::fs::write(dir.path().join("notes.md"), b"x").unwrap();
+        let names = |v: Vec<FrameSource>| -> Vec<String> {
+            v.iter()
+                .map(|s| match s {
+                    FrameSource::File(p) => p.file_name().unwrap().to_string_lossy().into_owned(),
+                    FrameSource::Memory { name, .. } => name.to_string(),
+                })
+                .collect()
+        };
+        let d = dir.path().to_string_lossy().into_owned();
+        assert_eq!(
+            names(resolve_inputs(&[&d]).unwrap()),
+            ["f_1.cbf", "f_2.cbf", "f_10.cbf", "f_11.cbf"]
+        );
+        let g = format!("{d}/f_1*.cbf");
+        assert_eq!(
+            names(resolve_inputs(&[&g]).unwrap()),
+            ["f_1.cbf", "f_10.cbf", "f_11.cbf"]
+        );
+        let list = dir.path().join("scan.txt");
+        std::fs::write(&list, "# scan\nf_2.cbf\n\nmissing.cbf\nf_1.cbf\n").unwrap();
+        let l = list.to_string_lossy().into_owned();
+        assert_eq!(
+            names(resolve_inputs(&[&l]).unwrap()),
+            ["f_2.cbf", "missing.cbf", "f_1.cbf"]
+        );
+        assert_eq!(
+            names(resolve_inputs(&[format!("@{l}")]).unwrap()),
+            ["f_2.cbf", "missing.cbf", "f_1.cbf"]
+        );
+        // A plain path that does not exist is kept: it becomes a recorded failure.
+        assert_eq!(
+            names(resolve_inputs(&["nowhere/x.cbf"]).unwrap()),
+            ["x.cbf"]
+        );
+        assert!(matches!(
+            resolve_inputs(&[format!("{d}/zz*.cbf")]),
+            Err(InputError::NoFrames(_))
+        ));
+        assert!(matches!(
+            resolve_inputs::<&str>(&[]),
+            Err(InputError::Empty)
+        ));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            resolve_inputs(&[empty.path().to_str().unwrap()]),
+            Err(InputError::NoFrames(_))
+        ));
+    }
+}
