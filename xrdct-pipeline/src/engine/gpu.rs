@@ -337,7 +337,7 @@ impl ReduceWorker for GpuWorker<'_> {
                         .device_errors
                         .fetch_add(1, Ordering::Relaxed);
                     if !self.reducer.warned.swap(true, Ordering::Relaxed) {
-                        eprintln!("xrdct: GPU batch failed ({e}); reducing it on the CPU");
+                        log::warn!("GPU batch failed ({e}); reducing it on the CPU");
                     }
                 }
             }

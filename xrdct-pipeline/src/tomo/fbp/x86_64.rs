@@ -2,13 +2,14 @@
 //!
 //! The body is the portable `accumulate_block_impl`, inlined into a function compiled
 //! with the wider instruction set, so there is one implementation and the compiler emits
-//! 256-bit FMAs for it. Set `XRDCT_FBP_SCALAR=1` to force the portable path.
+//! 256-bit FMAs for it. `XRDCT_FORCE_SCALAR=1` forces the portable path, as it does for
+//! byte-offset decoding and the integration kernels.
 
 use super::{BLOCK, Kernel, Tap, accumulate_block_impl};
 
 /// The AVX2 + FMA kernel when the CPU has both (and the user did not opt out).
 pub(super) fn kernel() -> Option<Kernel> {
-    if std::env::var_os("XRDCT_FBP_SCALAR").is_some_and(|v| v != "0") {
+    if std::env::var_os("XRDCT_FORCE_SCALAR").is_some_and(|v| v == "1") {
         return None;
     }
     if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
