@@ -184,7 +184,7 @@ fn integrate1d(buffer: &mut [f32], start0: f64, start1: f64, stop0: f64, stop1: 
                 calc_area(start0, (start0 + 1.0).floor(), slope, intercept),
             );
         }
-        for i in (istart0 + 1).max(0)..istop0.min(size) {
+        for i in istart0.saturating_add(1).max(0)..istop0.min(size) {
             add(i, calc_area(i as f64, (i + 1) as f64, slope, intercept));
         }
         if (size as f64) > stop0 && stop0 >= 0.0 {
@@ -194,7 +194,7 @@ fn integrate1d(buffer: &mut [f32], start0: f64, start1: f64, stop0: f64, stop1: 
         if 0.0 <= start0 && start0 < size as f64 {
             add(istart0, calc_area(start0, istart0 as f64, slope, intercept));
         }
-        let mut i = istart0.min(size) - 1;
+        let mut i = istart0.min(size).saturating_sub(1);
         let end = (stop0.floor() as i64).max(-1);
         while i > end {
             add(i, calc_area((i + 1) as f64, i as f64, slope, intercept));
@@ -252,7 +252,7 @@ pub(crate) fn full_entries_1d(
         return;
     }
     bin0_min = bin0_min.max(0);
-    bin0_max = (bin0_max + 1).min(bins as i64);
+    bin0_max = bin0_max.saturating_add(1).min(bins as i64);
     if scratch.buffer.len() != bins {
         scratch.buffer = vec![0.0; bins];
     }
