@@ -254,6 +254,39 @@ fn any_config() -> impl Strategy<Value = IntegrationConfig> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
+    /// PONI text made of pyFAI's keys with arbitrary values, or arbitrary text: parsed or an
+    /// error, never a panic.
+    #[test]
+    fn poni_text_never_panics(
+        lines in proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just("poni_version"), Just("Detector"), Just("Detector_config"),
+                    Just("Distance"), Just("Poni1"), Just("Poni2"), Just("Rot1"), Just("Rot2"),
+                    Just("Rot3"), Just("Wavelength"), Just("PixelSize1"), Just("PixelSize2"),
+                    Just("Parallax"), Just("# Calibrant"),
+                ],
+                prop_oneof![
+                    "[-+0-9.e]{0,8}".boxed(),
+                    Just("{\"pixel1\": 1e-4, \"pixel2\": 1e-4, \"max_shape\": [4, 5]}".to_owned()).boxed(),
+                    Just("Detector".to_owned()).boxed(),
+                    Just("Pilatus1M".to_owned()).boxed(),
+                    any::<String>().boxed(),
+                ],
+            ),
+            0..14,
+        ),
+        garbage in any::<String>(),
+    ) {
+        let text: String = lines.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
+        for t in [text.as_str(), garbage.as_str()] {
+            if let Ok(poni) = Poni::parse(t) {
+                let _ = Geometry::from_poni(&poni);
+                let _ = Integrator::from_poni(&poni, &IntegrationConfig { bins: 3, ..Default::default() });
+            }
+        }
+    }
+
     /// Whatever the configuration, frame length, values and monitor: a pattern of the
     /// configured size or an error, never a panic.
     #[test]
@@ -294,6 +327,39 @@ proptest! {
                     n != ROWS * COLS || !nf.is_finite() || nf == 0.0,
                     "unexpected error: {}", e
                 ),
+            }
+        }
+    }
+}
+
+/// A pixel map without pixels (built by hand) gives an error or an empty-frame pattern,
+/// never a panic.
+#[test]
+fn empty_pixel_map_does_not_panic() {
+    for split in Split::ALL {
+        for radial_range in [None, Some((0.0, 1.0))] {
+            let map = azint::geometry::PixelMap {
+                shape: (0, 5),
+                radial: Vec::new(),
+                azimuth: Vec::new(),
+                corners: Some(Vec::new()),
+                solid_angle: Vec::new(),
+                polarization: None,
+                mask: Vec::new(),
+            };
+            let config = IntegrationConfig {
+                bins: 4,
+                split,
+                radial_range,
+                ..IntegrationConfig::default()
+            };
+            match Engine::new(&map, &config) {
+                Ok(engine) => {
+                    let p = engine.integrate::<i32>(&[], 1.0).unwrap();
+                    assert!(p.intensity.iter().all(|&i| i == 0.0));
+                    assert!(engine.integrate(&[1.0f32], 1.0).is_err());
+                }
+                Err(e) => assert!(matches!(e, Error::NoValidPixel), "{e}"),
             }
         }
     }
