@@ -356,7 +356,7 @@ fn capitalize(s: &str) -> String {
 
 /// Formats a float as Python's `repr` does (shortest round-trip digits; scientific notation
 /// below 1e-4 and from 1e16, with a two-digit exponent: `0.000172`, `1e-05`, `0.25`, `1.0`).
-pub fn py_float(v: f64) -> String {
+pub(crate) fn py_float(v: f64) -> String {
     if v.is_nan() {
         return "nan".into();
     }
