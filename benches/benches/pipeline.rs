@@ -9,7 +9,7 @@
 
 use azint::engine::Split;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use xrdct_pipeline::bench::BenchFrames;
+use xrdct_benches::cpu::BenchFrames;
 use xrdct_pipeline::engine::{MemorySink, Pipeline, PipelineOptions};
 use xrdct_pipeline::inputs::FrameSource;
 use xrdct_pipeline::nexus::{NexusOptions, NexusWriter};

@@ -22,7 +22,7 @@ use azint::geometry::Geometry;
 use azint::poni::Poni;
 use serde::Serialize;
 
-use xrdct_pipeline::engine::{CpuReducer, IntegrateSettings, SetupError, split_name};
+use xrdct_pipeline::engine::{CpuReducer, IntegrateSettings, SetupError};
 use xrdct_pipeline::engine::{FrameReducer, Pipeline, PipelineOptions};
 use xrdct_pipeline::inputs::FrameSource;
 use xrdct_pipeline::nexus::{NexusOptions, NexusWriter};
@@ -264,7 +264,7 @@ fn result(stage: Stage, path: &str, split: Option<Split>, threads: usize, fps: f
         stage,
         backend: "cpu".into(),
         path: path.into(),
-        split: split.map(|s| split_name(s).to_string()),
+        split: split.map(|s| s.name().to_string()),
         threads,
         frames_per_s: (fps * 10.0).round() / 10.0,
         gpixel_per_s: (fps * PIXELS / 1e9 * 1000.0).round() / 1000.0,

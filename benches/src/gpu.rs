@@ -14,7 +14,7 @@ use azint::gpu::{GpuIntegrator, GpuOptions};
 use byteoffset::gpu::{Decoder, DecoderOptions, FrameInput};
 
 use xrdct_pipeline::engine::gpu::{GpuReducer, GpuReducerOptions};
-use xrdct_pipeline::engine::{CpuReducer, IntegrateSettings, parse_split};
+use xrdct_pipeline::engine::{CpuReducer, IntegrateSettings};
 use xrdct_pipeline::engine::{FrameReducer, MemorySink, Pipeline, PipelineOptions};
 use xrdct_pipeline::inputs::FrameSource;
 use xrdct_pipeline::sim::frames::{
@@ -81,7 +81,7 @@ fn reducer(split: &str, bins: usize, det: &SynthDetector) -> Result<CpuReducer, 
     let text = poni_text(det.geometry());
     std::fs::write(&poni, &text).map_err(|e| e.to_string())?;
     let mut s = IntegrateSettings::new(&poni, bins);
-    s.split = parse_split(split)?;
+    s.split = split.parse().map_err(|e: azint::Error| e.to_string())?;
     s.polarization = Some(0.99);
     s.dummy = Some((-2.0, 1.5));
     s.build().map_err(|e| e.to_string())
@@ -450,7 +450,7 @@ pub fn run_gpu_pipeline(
             stage: crate::cpu::Stage::Pipeline,
             backend: "gpu".into(),
             path: "gpu".into(),
-            split: Some(xrdct_pipeline::engine::split_name(split).to_string()),
+            split: Some(split.name().to_string()),
             threads: workers,
             frames_per_s: (fps * 10.0).round() / 10.0,
             gpixel_per_s: (fps * (PILATUS2M_ROWS * PILATUS2M_COLS) as f64 / 1e9 * 1000.0).round()

@@ -31,6 +31,7 @@
 // Unsafe code lives in two small modules only: the AVX2 back-projection kernel
 // (`tomo::fbp::x86_64`) and the HDF5 direct chunk write (`nexus::chunk`).
 #![deny(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod engine;
 pub mod inputs;

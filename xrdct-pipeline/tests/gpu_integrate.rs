@@ -9,7 +9,7 @@ use std::path::Path;
 
 use xrdct_pipeline::engine::gpu::{GpuReducer, GpuReducerOptions};
 use xrdct_pipeline::engine::{FrameReducer, MemorySink, Pipeline, PipelineOptions};
-use xrdct_pipeline::engine::{IntegrateSettings, parse_split};
+use xrdct_pipeline::engine::IntegrateSettings;
 use xrdct_pipeline::inputs::FrameSource;
 use xrdct_pipeline::sim::frames::{
     PILATUS_PIXEL_M, PILATUS2M_COLS, PILATUS2M_ROWS, SynthDetector, SynthGeometry, realistic_frame,
@@ -118,7 +118,7 @@ fn check(split: &str) {
     let det = SynthDetector::pilatus2m_cdte(SynthGeometry::default());
     let poni = pilatus_poni(dir.path(), det.geometry());
     let mut settings = IntegrateSettings::new(&poni, 2000);
-    settings.split = parse_split(split).unwrap();
+    settings.split = split.parse().unwrap();
     settings.polarization = Some(0.99);
     settings.dummy = Some((-2.0, 1.5));
     settings.accumulators = true;

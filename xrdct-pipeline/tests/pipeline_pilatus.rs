@@ -72,7 +72,7 @@ fn run_scan(split: &str, n: usize, workers: usize) {
     let det = SynthDetector::pilatus2m_cdte(SynthGeometry::default());
     let poni = pilatus_poni(dir.path(), det.geometry());
     let mut settings = IntegrateSettings::new(&poni, 2000);
-    settings.split = xrdct_pipeline::engine::parse_split(split).unwrap();
+    settings.split = split.parse().unwrap();
     settings.polarization = Some(0.99);
     let reducer = settings.build().unwrap();
     let frames = Frames::new(&det);

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use serde_json::json;
 use xrdct_benches::cpu::{BenchFrames, BenchOptions, DETECTOR_FPS, Stage, run_bench};
-use xrdct_pipeline::engine::parse_split;
 
 use crate::CmdResult;
 
@@ -35,7 +34,7 @@ pub struct Args {
     pub repeat: usize,
     /// Backend: cpu, or gpu (the GPU pipeline beside the CPU figures; CPU only without a GPU).
     #[arg(long, default_value = "cpu")]
-    pub backend: String,
+    pub backend: xrdct_pipeline::engine::Backend,
     /// Print one JSON object (stable keys) instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -56,11 +55,8 @@ pub fn run(args: Args) -> CmdResult {
     let splits = args
         .split
         .split(',')
-        .map(|s| parse_split(s.trim()))
+        .map(|s| s.trim().parse::<azint::Split>())
         .collect::<Result<Vec<_>, _>>()?;
-    if !matches!(args.backend.as_str(), "cpu" | "gpu") {
-        return Err(format!("--backend expects cpu or gpu, got {:?}", args.backend).into());
-    }
     let opts = BenchOptions {
         stages,
         frames: args.frames,
@@ -109,7 +105,7 @@ pub fn run(args: Args) -> CmdResult {
     let mut results = run_bench(&opts, &frames, print)?;
     // `--backend gpu`: the GPU pipeline beside the CPU figures of the same run, or a note
     // when there is no GPU.
-    if args.backend == "gpu" {
+    if args.backend == xrdct_pipeline::engine::Backend::Gpu {
         #[cfg(feature = "gpu")]
         match xrdct_benches::gpu::run_gpu_pipeline(&opts, &frames, print) {
             Ok(r) => results.extend(r),

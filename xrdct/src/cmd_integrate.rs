@@ -48,7 +48,7 @@ pub struct Args {
     #[arg(long, default_value = "2th_deg")]
     pub unit: String,
     /// Pixel splitting: no, bbox, full.
-    #[arg(long, default_value = "bbox", value_parser = parse_split)]
+    #[arg(long, default_value = "bbox")]
     pub split: Split,
     /// Polarization factor (e.g. 0.99 at a synchrotron); none by default.
     #[arg(long, allow_hyphen_values = true)]
@@ -63,7 +63,7 @@ pub struct Args {
     #[arg(long)]
     pub flat: Option<PathBuf>,
     /// Error model: poisson, azimuthal, none.
-    #[arg(long, default_value = "poisson", value_parser = parse_error_model)]
+    #[arg(long, default_value = "poisson")]
     pub error_model: ErrorModel,
     /// Radial range in the radial unit (default: the valid pixels' range).
     #[arg(long, num_args = 2, value_names = ["MIN", "MAX"], allow_hyphen_values = true)]
@@ -116,14 +116,6 @@ pub struct Args {
     /// Print a JSON summary as the last line of stdout.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_split(s: &str) -> Result<Split, String> {
-    xrdct_pipeline::engine::parse_split(s)
-}
-
-fn parse_error_model(s: &str) -> Result<ErrorModel, String> {
-    xrdct_pipeline::engine::parse_error_model(s)
 }
 
 /// A progress bar on a terminal (indicatif).

@@ -7,6 +7,8 @@ use std::time::Instant;
 use xrdct_pipeline::nexus::recon::{self as recon_io, ReconOutput};
 use xrdct_pipeline::tomo::fbp::{self, FbpOptions, Filter, SinogramCube};
 
+use xrdct_pipeline::engine::Backend;
+
 use crate::CmdResult;
 
 /// Arguments of `xrdct reconstruct`.
@@ -27,7 +29,7 @@ pub struct Args {
     center: Option<String>,
     /// Compute backend: cpu or gpu (the GPU backend falls back to the CPU when unavailable).
     #[arg(long, default_value = "cpu")]
-    backend: String,
+    backend: Backend,
     /// Folder for PNG previews (sinogram, tomogram, summed tomogram, mean pattern).
     #[arg(long)]
     previews: Option<PathBuf>,
@@ -82,11 +84,7 @@ pub fn resolve_center(
 pub fn run(args: Args) -> CmdResult {
     let filter: Filter = args.filter.parse()?;
     let center_arg = parse_center(args.center.as_deref())?;
-    let want_gpu = match args.backend.as_str() {
-        "cpu" => false,
-        "gpu" => true,
-        other => return Err(format!("--backend expects cpu or gpu, got {other:?}").into()),
-    };
+    let want_gpu = args.backend == Backend::Gpu;
     let t0 = Instant::now();
     let sino = recon_io::read_sinogram(&args.input)?;
     let t_read = t0.elapsed().as_secs_f64();

@@ -54,45 +54,6 @@ pub enum SetupError {
     Invalid(String),
 }
 
-/// Parses `no`, `bbox`, `full` (pyFAI's names; `none`, `pseudo` accepted).
-pub fn parse_split(s: &str) -> Result<Split, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "no" | "none" => Ok(Split::No),
-        "bbox" => Ok(Split::BBox),
-        "full" | "pseudo" => Ok(Split::Full),
-        _ => Err(format!("unknown splitting {s:?} (no, bbox, full)")),
-    }
-}
-
-/// The name of a splitting scheme (`no`, `bbox`, `full`).
-pub fn split_name(split: Split) -> &'static str {
-    match split {
-        Split::No => "no",
-        Split::BBox => "bbox",
-        Split::Full => "full",
-    }
-}
-
-/// Parses `none`, `poisson`, `azimuthal`.
-pub fn parse_error_model(s: &str) -> Result<ErrorModel, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "none" | "no" => Ok(ErrorModel::None),
-        "poisson" => Ok(ErrorModel::Poisson),
-        "azimuthal" => Ok(ErrorModel::Azimuthal),
-        _ => Err(format!(
-            "unknown error model {s:?} (none, poisson, azimuthal)"
-        )),
-    }
-}
-
-fn error_model_name(e: ErrorModel) -> &'static str {
-    match e {
-        ErrorModel::None => "none",
-        ErrorModel::Poisson => "poisson",
-        ErrorModel::Azimuthal => "azimuthal",
-    }
-}
-
 /// Everything that defines an integration: geometry, mask, grid and corrections.
 #[derive(Debug, Clone)]
 pub struct IntegrateSettings {
@@ -159,7 +120,7 @@ impl IntegrateSettings {
         m.insert("mask".into(), path(&self.mask));
         m.insert("bins".into(), self.bins.into());
         m.insert("unit".into(), self.unit.name().into());
-        m.insert("split".into(), split_name(self.split).into());
+        m.insert("split".into(), self.split.name().into());
         m.insert(
             "polarization".into(),
             self.polarization.map_or(Value::Null, Value::from),
@@ -169,7 +130,7 @@ impl IntegrateSettings {
         m.insert("flat".into(), path(&self.flat));
         m.insert(
             "error_model".into(),
-            error_model_name(self.error_model).into(),
+            self.error_model.name().into(),
         );
         m.insert("radial_range".into(), range(&self.radial_range));
         m.insert("azimuth_range".into(), range(&self.azimuth_range));
@@ -285,7 +246,7 @@ pub const MAX_FRAMES_PER_PASS: usize = 4;
 impl CpuReducer {
     /// Wraps an engine built elsewhere; `info` describes the run for the output.
     pub fn new(engine: Engine, keep_accumulators: bool, info: RunInfo) -> Self {
-        let frames_per_pass = if engine.csc().is_some() {
+        let frames_per_pass = if engine.split() != Split::No {
             MAX_FRAMES_PER_PASS
         } else {
             1

@@ -25,10 +25,7 @@ mod reducer;
 mod sink;
 
 pub use backend::{Backend, reducer_for_backend};
-pub use cpu::{
-    BLOCK_PIXELS, CpuReducer, IntegrateSettings, MAX_FRAMES_PER_PASS, SetupError,
-    parse_error_model, parse_split, split_name,
-};
+pub use cpu::{BLOCK_PIXELS, CpuReducer, IntegrateSettings, MAX_FRAMES_PER_PASS, SetupError};
 pub use info::{RunInfo, VOLATILE_PARAMETERS};
 pub use monitor::{HeaderField, Monitor, MonitorError};
 pub use pool::{

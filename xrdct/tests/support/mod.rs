@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use xrdct_pipeline::engine::Row;
-use xrdct_pipeline::engine::{CpuReducer, IntegrateSettings, parse_split};
+use xrdct_pipeline::engine::{CpuReducer, IntegrateSettings};
 
 /// Rows (slow) × columns (fast) of the small test detector.
 pub const ROWS: usize = 150;
@@ -85,7 +85,7 @@ pub fn write_small_frames(dir: &Path, n: usize) -> Vec<PathBuf> {
 /// The reducer the CLI builds for `--bins BINS --split SPLIT` with its defaults.
 pub fn reference_reducer(poni: &Path, split: &str) -> CpuReducer {
     let mut s = IntegrateSettings::new(poni, BINS);
-    s.split = parse_split(split).unwrap();
+    s.split = split.parse().unwrap();
     s.build().unwrap()
 }
 
