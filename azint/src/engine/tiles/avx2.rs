@@ -9,6 +9,14 @@ use std::arch::x86_64::*;
 
 use super::{IntReject, LANES, TILE, TILE_MASK, TileSums, Tiles};
 
+/// `XRDCT_FORCE_SCALAR=1` in the environment: the portable kernels run even where the CPU
+/// has AVX2, as byte-offset decoding and the back-projection do with the same switch (read
+/// once per process).
+fn forced_portable() -> bool {
+    static FORCED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FORCED.get_or_init(|| std::env::var_os("XRDCT_FORCE_SCALAR").is_some_and(|v| v == "1"))
+}
+
 /// Whether the CPU has AVX2 (the no-split kernel).
 pub(super) fn has_avx2() -> bool {
     std::arch::is_x86_feature_detected!("avx2")
@@ -27,7 +35,7 @@ pub(super) fn hist(
     rej: Option<IntReject>,
     out: &mut TileSums<'_>,
 ) {
-    if has_avx2() {
+    if has_avx2() && !forced_portable() {
         // SAFETY: `hist_avx2` needs AVX2 and nothing else (it has no other precondition:
         // all its memory accesses are checked indexing), and the CPU has it (checked just
         // above).
@@ -46,7 +54,7 @@ pub(super) fn split_multi<const VAR: bool, const N: usize>(
     rej: Option<IntReject>,
     out: [&mut TileSums<'_>; N],
 ) {
-    if has_avx2_fma() {
+    if has_avx2_fma() && !forced_portable() {
         // SAFETY: `split_multi_avx2` needs AVX2 and FMA and nothing else (all its memory
         // accesses are checked indexing), and the CPU has both (checked just above).
         unsafe { split_multi_avx2::<VAR, N>(tiles, tile, px, rej, out) }
