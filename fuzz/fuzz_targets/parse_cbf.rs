@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use cbf_format::writer::{ImgCifWriter, MiniCbfWriter, WriteCompression};
+use cbf_format::writer::{ImgCifWriter, MiniCbfWriter, PADDING, WriteCompression};
 use cbf_format::{CbfFile, Header, ReadOptions};
 use libfuzzer_sys::fuzz_target;
 
@@ -29,7 +29,8 @@ fn unpad(bytes: Vec<u8>) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut rest = &bytes[..];
     while let Some(p) = rest.windows(end.len()).position(|w| w == end) {
-        let pad = rest[..p].iter().rev().take_while(|&&b| b == 0).count();
+        // The payload may end with zero bytes too: the padding is the last PADDING.
+        let pad = rest[..p].iter().rev().take_while(|&&b| b == 0).count().min(PADDING);
         out.extend_from_slice(&rest[..p - pad.saturating_sub(KEEP)]);
         out.extend_from_slice(end);
         rest = &rest[p + end.len()..];
