@@ -30,13 +30,22 @@ fn unpad(bytes: Vec<u8>) -> Vec<u8> {
     let mut rest = &bytes[..];
     while let Some(p) = rest.windows(end.len()).position(|w| w == end) {
         // The payload may end with zero bytes too: the padding is the last PADDING.
-        let pad = rest[..p].iter().rev().take_while(|&&b| b == 0).count().min(PADDING);
+        let pad = rest[..p]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == 0)
+            .count()
+            .min(PADDING);
         out.extend_from_slice(&rest[..p - pad.saturating_sub(KEEP)]);
         out.extend_from_slice(end);
         rest = &rest[p + end.len()..];
     }
     out.extend_from_slice(rest);
-    replace_all(&out, "X-Binary-Size-Padding: 4095", "X-Binary-Size-Padding: 3")
+    replace_all(
+        &out,
+        "X-Binary-Size-Padding: 4095",
+        "X-Binary-Size-Padding: 3",
+    )
 }
 
 fn replace_all(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
@@ -76,7 +85,10 @@ fn templates() -> &'static [Vec<u8>] {
         let all = vec![mini, packed, packed_v2, unpad(w.to_bytes())];
         for t in &all {
             let file = CbfFile::from_bytes_with(t, &ReadOptions::new().verify_md5(true));
-            assert!(file.is_ok() && CbfFile::is_complete(t), "template: {file:?}");
+            assert!(
+                file.is_ok() && CbfFile::is_complete(t),
+                "template: {file:?}"
+            );
         }
         all
     })
