@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Bounded smoke run of every cargo-fuzz target (nightly toolchain, for fuzzing only).
+# Each target reads its committed seeds (fuzz/seeds/<target>/, never written to) and its
+# local corpus (fuzz/corpus/<target>/, ignored by git), where new finds go.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${XRDCT_FUZZ_SECONDS:-20}"
@@ -10,6 +12,8 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install -q cargo-fuzz --locked
 cd fuzz
 for t in $(cargo +nightly fuzz list); do
   mkdir -p "corpus/$t"
-  echo "fuzz: $t for ${secs}s"
-  cargo +nightly fuzz run "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | tail -n 3
+  dirs=("corpus/$t")
+  if [ -d "seeds/$t" ]; then dirs+=("seeds/$t"); fi
+  echo "fuzz: $t for ${secs}s (${dirs[*]})"
+  cargo +nightly fuzz run "$t" "${dirs[@]}" -- -max_total_time="$secs" -rss_limit_mb=2048 2>&1 | tail -n 3
 done
