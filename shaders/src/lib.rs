@@ -15,11 +15,32 @@
 //! feature, `azint`) create the pipelines.
 //!
 //! ```
-//! use xrdct_shaders::bo::Stage;
-//! let src = Stage::Decode.source();
-//! assert!(src.contains("fn main"));
+//! use xrdct_shaders::bo::{FrameStatus, Stage};
+//! use xrdct_shaders::cpu;
+//!
+//! // Every stage as one complete WGSL module, for `wgpu::ShaderSource::Wgsl`.
+//! for stage in Stage::ALL {
+//!     assert!(stage.source().contains("fn main"));
+//!     assert_eq!(stage.entry_point(), "main");
+//! }
 //! assert_eq!(Stage::Decode.name(), "bo_decode");
+//!
+//! // What the three byte-offset stages compute, run on the CPU: the stream of the pixels
+//! // [1, 3, 2, 302] (deltas +1, +2 and -1 as one byte each, +300 as `80` and an i16).
+//! let stream = [0x01, 0x02, 0xff, 0x80, 0x2c, 0x01];
+//! let (frames, src, out_len) = cpu::bo_layout(&[(&stream, 4)]);
+//! let (out, status) = cpu::bo_decode_batch(&frames, &src, false, out_len);
+//! let pixels: Vec<i32> = out.iter().map(|&w| w as i32).collect();
+//! assert_eq!(pixels, [1, 3, 2, 302]);
+//! let status: &[FrameStatus] = bytemuck::cast_slice(&status);
+//! assert_eq!((status[0].final_state, status[0].tokens), (0, 4));
 //! ```
+//!
+//! # Crate features
+//! None. The crate depends on `bytemuck` only.
+//!
+//! See [ARCHITECTURE.md](https://github.com/xrdct/xrdct/blob/main/ARCHITECTURE.md) for how
+//! the xrdct crates fit together.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
