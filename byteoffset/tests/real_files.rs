@@ -4,10 +4,10 @@
 //! fabio and CBFlib), and the encoder writes the detector's own bytes back.
 //! Skips with a message when the folder is absent.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use byteoffset::{Path, reference};
+use cbf_format::{CbfFile, Compression};
 
 fn real_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("XRDCT_REAL_CBF_DIR")
@@ -19,22 +19,10 @@ fn real_dir() -> Option<PathBuf> {
 }
 
 /// The first binary section of a CBF file if it is byte-offset: payload and element count.
-fn byte_offset_payload(file: &[u8]) -> Option<(&[u8], usize)> {
-    let marker = file
-        .windows(4)
-        .position(|w| w == [0x0c, 0x1a, 0x04, 0xd5])?;
-    let header = String::from_utf8_lossy(&file[..marker]);
-    let mime = &header[header.rfind("--CIF-BINARY-FORMAT-SECTION--")?..];
-    if !mime.contains("x-CBF_BYTE_OFFSET") {
-        return None;
-    }
-    let field = |key: &str| -> Option<usize> {
-        let line = mime.lines().find(|l| l.trim_start().starts_with(key))?;
-        line.split_once(':')?.1.trim().parse().ok()
-    };
-    let size = field("X-Binary-Size:")?;
-    let n = field("X-Binary-Number-of-Elements:")?;
-    Some((file.get(marker + 4..marker + 4 + size)?, n))
+fn byte_offset_payload<'a>(file: &'a CbfFile<'_>) -> Option<(&'a [u8], usize)> {
+    let section = file.sections().first()?;
+    (*section.compression() == Compression::ByteOffset)
+        .then(|| (section.payload(), section.element_count()))
 }
 
 /// `"key": number` of the entry of `file` in expected.json (a light scan: the file is flat
@@ -71,19 +59,13 @@ fn real_frames_match_reference_on_every_path() {
     let mut checked = 0;
     for path in entries {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let raw = std::fs::read(&path).expect("readable file");
-        let bytes = if name.ends_with(".gz") {
-            let mut out = Vec::new();
-            flate2::read::GzDecoder::new(&raw[..])
-                .read_to_end(&mut out)
-                .expect("gzip");
-            out
-        } else if name.ends_with(".cbf") {
-            raw
-        } else {
+        if !(name.ends_with(".cbf") || name.ends_with(".cbf.gz")) {
             continue;
-        };
-        let Some((payload, n)) = byte_offset_payload(&bytes) else {
+        }
+        let raw = std::fs::read(&path).expect("readable file");
+        // Gzip-compressed files are decompressed by the parser.
+        let file = CbfFile::from_bytes(&raw).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let Some((payload, n)) = byte_offset_payload(&file) else {
             continue;
         };
         let want = reference::decode_wrapping::<i32>(payload, n).expect("reference decodes");
