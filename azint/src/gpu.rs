@@ -658,26 +658,13 @@ fn tile_ranges(
 /// Opens the default adapter's device with its own limits (and timestamp queries when
 /// asked and available).
 pub fn open_default_device(timestamps: bool) -> Result<(wgpu::Device, wgpu::Queue), GpuError> {
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-        power_preference: wgpu::PowerPreference::HighPerformance,
-        ..Default::default()
-    }))?;
-    let wanted = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS;
-    let features = if timestamps {
-        adapter.features() & wanted
+    let adapter = xrdct_shaders::device::default_adapter()?;
+    let wanted = if timestamps {
+        wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
     } else {
         wgpu::Features::empty()
     };
-    Ok(pollster::block_on(adapter.request_device(
-        &wgpu::DeviceDescriptor {
-            label: Some("azint::gpu"),
-            required_features: features,
-            required_limits: adapter.limits(),
-            ..Default::default()
-        },
-    ))?)
+    Ok(xrdct_shaders::device::open(&adapter, "azint::gpu", wanted)?)
 }
 
 /// A submitted batch: owns its result buffer, waited for from any thread.

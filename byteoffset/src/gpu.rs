@@ -57,14 +57,6 @@ use crate::Error;
 /// The wgpu version this module is built with, for callers that bind its buffers.
 pub use wgpu;
 
-/// An instance of the native backends (Vulkan, Metal, DX12; `WGPU_BACKEND` and the other
-/// wgpu variables override).
-fn new_instance() -> wgpu::Instance {
-    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = wgpu::Backends::PRIMARY;
-    wgpu::Instance::new(desc.with_env())
-}
-
 /// Why the GPU decoder could not run (not a problem of one frame's data: see
 /// [`DecodedBatch::frame_result`] for those).
 #[derive(Debug, thiserror::Error)]
@@ -254,38 +246,21 @@ impl Decoder {
     /// such as lavapipe is accepted) with its own limits and the features this decoder can
     /// use. No adapter is [`GpuError::NoAdapter`]: decode on the CPU then.
     pub fn from_default_adapter(options: DecoderOptions) -> Result<Decoder, GpuError> {
-        let instance = new_instance();
-        let adapter = pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            ..Default::default()
-        }))?;
-        let wanted = wgpu::Features::TIMESTAMP_QUERY
-            | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS
-            | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
-        let features = if options.timestamps {
-            adapter.features() & wanted
+        let adapter = xrdct_shaders::device::default_adapter()?;
+        let wanted = if options.timestamps {
+            xrdct_shaders::device::TIMESTAMPS
         } else {
             wgpu::Features::empty()
         };
-        let (device, queue) =
-            pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-                label: Some("byteoffset::gpu"),
-                required_features: features,
-                required_limits: adapter.limits(),
-                ..Default::default()
-            }))?;
+        let (device, queue) = xrdct_shaders::device::open(&adapter, "byteoffset::gpu", wanted)?;
         Ok(Decoder::new(device, queue, options))
     }
 
     /// The adapter's name, driver and backend, for logs.
     pub fn default_adapter_info() -> Option<wgpu::AdapterInfo> {
-        let instance = new_instance();
-        pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
-            power_preference: wgpu::PowerPreference::HighPerformance,
-            ..Default::default()
-        }))
-        .ok()
-        .map(|a| a.get_info())
+        xrdct_shaders::device::default_adapter()
+            .ok()
+            .map(|a| a.get_info())
     }
 
     /// A decoder on the caller's device (shared with later stages that bind its output).

@@ -11,8 +11,8 @@
 //! buffers in binding order, barriers as phase boundaries), which the GPU stages are tested
 //! against and which documents what each stage computes.
 //!
-//! This crate holds no wgpu code: the crates that dispatch (`byteoffset` with its `gpu`
-//! feature, `azint`) create the pipelines.
+//! The crates that dispatch (`byteoffset` and `azint` with their `gpu` features) create the
+//! pipelines; this crate only opens the device they share (feature `wgpu`).
 //!
 //! ```
 //! use xrdct_shaders::bo::{FrameStatus, Stage};
@@ -37,7 +37,10 @@
 //! ```
 //!
 //! # Crate features
-//! None. The crate depends on `bytemuck` only.
+//! - `wgpu`: [`device`], the one place where the workspace opens a GPU (the default adapter
+//!   and its device), used by `byteoffset`, `azint` and `xrdct-pipeline`.
+//!
+//! Without features the crate depends on `bytemuck` only.
 //!
 //! See [ARCHITECTURE.md](https://github.com/xrdct/xrdct/blob/main/ARCHITECTURE.md) for how
 //! the xrdct crates fit together.
@@ -48,5 +51,7 @@ pub mod az;
 pub mod bo;
 pub mod bp;
 pub mod cpu;
+#[cfg(feature = "wgpu")]
+pub mod device;
 #[cfg(test)]
 mod test_util;
