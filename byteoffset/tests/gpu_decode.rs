@@ -6,6 +6,7 @@
 
 use byteoffset::gpu::{Decoder, DecoderOptions, FrameInput, OutputType};
 use byteoffset::reference::{decode_wrapping, encode};
+use cbf_format::{CbfFile, Compression, Section};
 use proptest::prelude::*;
 
 fn decoder_with(options: DecoderOptions) -> Option<Decoder> {
@@ -357,37 +358,6 @@ fn gpu_splits_batches_and_writes_f32() {
     );
 }
 
-/// The byte-offset binary sections of a CBF file: (payload, element count).
-fn byte_offset_sections(file: &[u8]) -> Vec<(Vec<u8>, usize)> {
-    const MARKER: [u8; 4] = [0x0c, 0x1a, 0x04, 0xd5];
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(p) = file[from..].windows(4).position(|w| w == MARKER) {
-        let marker = from + p;
-        // The MIME header is the text since the last "--CIF-BINARY-FORMAT-SECTION--".
-        let head_start = file[..marker]
-            .windows(29)
-            .rposition(|w| w == b"--CIF-BINARY-FORMAT-SECTION--")
-            .unwrap_or(0);
-        let head = String::from_utf8_lossy(&file[head_start..marker]);
-        let field = |name: &str| {
-            head.lines()
-                .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_string()))
-        };
-        let size: Option<usize> = field("X-Binary-Size:").and_then(|v| v.parse().ok());
-        let n: Option<usize> = field("X-Binary-Number-of-Elements:").and_then(|v| v.parse().ok());
-        let is_bo = head.contains("x-CBF_BYTE_OFFSET");
-        let start = marker + 4;
-        if let (true, Some(size), Some(n)) = (is_bo, size, n)
-            && start + size <= file.len()
-        {
-            out.push((file[start..start + size].to_vec(), n));
-        }
-        from = start;
-    }
-    out
-}
-
 #[test]
 fn gpu_matches_reference_on_real_cbf_files() {
     let dir = std::env::var_os("XRDCT_REAL_CBF_DIR")
@@ -405,30 +375,23 @@ fn gpu_matches_reference_on_real_cbf_files() {
     let mut checked = 0;
     for path in names {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let bytes = if name.ends_with(".cbf.gz") {
-            match std::process::Command::new("gzip")
-                .arg("-dc")
-                .arg(&path)
-                .output()
-            {
-                Ok(o) if o.status.success() => o.stdout,
-                _ => {
-                    eprintln!("skipping {name}: gzip -dc failed");
-                    continue;
-                }
-            }
-        } else if name.ends_with(".cbf") {
-            std::fs::read(&path).unwrap()
-        } else {
+        if !(name.ends_with(".cbf") || name.ends_with(".cbf.gz")) {
             continue;
-        };
-        let sections = byte_offset_sections(&bytes);
-        for (payload, n) in &sections {
+        }
+        let raw = std::fs::read(&path).unwrap();
+        // Gzip-compressed files are decompressed by the parser.
+        let file = CbfFile::from_bytes(&raw).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let sections: Vec<&Section> = file
+            .sections()
+            .iter()
+            .filter(|s| *s.compression() == Compression::ByteOffset)
+            .collect();
+        for section in &sections {
             check_frames(
                 &mut gpu,
                 &[FrameInput {
-                    stream: payload,
-                    pixels: *n,
+                    stream: section.payload(),
+                    pixels: section.element_count(),
                 }],
             );
             checked += 1;
