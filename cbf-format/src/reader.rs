@@ -234,15 +234,15 @@ struct RawSection {
     complete: bool,
 }
 
-/// Scans the bytes for binary sections, and with `with_text` collects the CIF text around
-/// them. With `lenient`, a payload that runs past the end is clipped and marked incomplete
-/// instead of failing.
-fn scan(bytes: &[u8], lenient: bool, with_text: bool) -> Result<(Vec<RawSection>, String)> {
+/// Scans the bytes for binary sections; with `full`, collects the CIF text around them and
+/// keeps every MIME header line (a completeness check needs neither). With `lenient`, a
+/// payload that runs past the end is clipped and marked incomplete instead of failing.
+fn scan(bytes: &[u8], lenient: bool, full: bool) -> Result<(Vec<RawSection>, String)> {
     let mut sections = Vec::new();
     let mut text = String::new();
     let mut pos = 0;
     while let Some(start) = find_section_start(bytes, pos) {
-        if with_text {
+        if full {
             text.push_str(&String::from_utf8_lossy(&bytes[pos..start]));
             text.push('\n');
         }
@@ -252,7 +252,7 @@ fn scan(bytes: &[u8], lenient: bool, with_text: bool) -> Result<(Vec<RawSection>
             Error::at(ErrorKind::MissingMarker, start).with_section(sections.len())
         })?;
         let mime_text = String::from_utf8_lossy(&bytes[header_offset..marker]);
-        let mime = MimeHeader::parse(&mime_text)
+        let mime = MimeHeader::parse_lines(&mime_text, full)
             .map_err(|k| Error::at(k, header_offset).with_section(sections.len()))?;
         let data_start = marker + MARKER.len();
         let available = (bytes.len() - data_start) as u64;
@@ -289,7 +289,7 @@ fn scan(bytes: &[u8], lenient: bool, with_text: bool) -> Result<(Vec<RawSection>
             break;
         }
     }
-    if with_text && pos < bytes.len() {
+    if full && pos < bytes.len() {
         text.push_str(&String::from_utf8_lossy(&bytes[pos..]));
     }
     Ok((sections, text))
