@@ -37,8 +37,8 @@
 //! ```
 //!
 //! # Crate features
-//! - `wgpu`: [`device`], the one place where the workspace opens a GPU (the default adapter
-//!   and its device), used by `byteoffset`, `azint` and `xrdct-pipeline`.
+//! - `wgpu`: the `device` module, the one place where the workspace opens a GPU (the default
+//!   adapter and its device), used by `byteoffset`, `azint` and `xrdct-pipeline`.
 //!
 //! Without features the crate depends on `bytemuck` only.
 //!
