@@ -3,6 +3,8 @@
 //! per stage, host→device bandwidth, GPU pipeline and back-projection against the CPU's).
 //! The criterion benchmarks in `benches/` use the same frames.
 
+#![forbid(unsafe_code)]
+
 pub mod cpu;
 #[cfg(feature = "gpu")]
 pub mod gpu;

@@ -37,6 +37,8 @@
 //! # Unsafe
 //! `unsafe` appears only in the SIMD module (`simd`), each block with its safety argument.
 #![deny(missing_docs)]
+// Unsafe code only in the SIMD kernels (`simd`), each block with its safety argument.
+#![deny(unsafe_code)]
 
 mod decode;
 mod element;
@@ -44,6 +46,7 @@ mod encode;
 mod error;
 pub mod reference;
 mod scalar;
+#[allow(unsafe_code)]
 mod simd;
 
 pub use decode::{

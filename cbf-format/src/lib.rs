@@ -35,6 +35,8 @@
 //! [`Error`] with the path, byte offset and section. The crate has one `unsafe` block: the
 //! memory map in [`CbfFile::open`].
 #![deny(missing_docs)]
+// One `unsafe` block: mapping a file (`reader::map_file`).
+#![deny(unsafe_code)]
 
 mod error;
 mod header;

@@ -509,12 +509,7 @@ impl CbfFile<'static> {
             (&file).take(len).read_to_end(&mut buffer).map_err(io)?;
             Storage::Owned(Arc::new(buffer))
         } else {
-            // SAFETY: memmap2 maps are unsafe because another process may change the file
-            // while it is mapped. Detector files are written once and then only read; a file
-            // still being written is handled by `is_complete`, and every access to the map is
-            // bounds-checked against the length taken at mapping time.
-            let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-            Storage::Mapped(Arc::new(map))
+            Storage::Mapped(Arc::new(map_file(&file).map_err(io)?))
         };
         if is_gzip(storage.bytes()) {
             let v =
@@ -1112,6 +1107,16 @@ maybe_packed!(i32, direct, packed);
 maybe_packed!(u32, direct, packed);
 maybe_packed!(i64, direct);
 maybe_packed!(u64, via64);
+
+/// Maps a whole file read-only: the crate's only `unsafe` code.
+#[allow(unsafe_code)]
+fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: memmap2 maps are unsafe because another process may change the file while it
+    // is mapped. Detector files are written once and then only read; a file still being
+    // written is handled by `is_complete`, and every access to the map is bounds-checked
+    // against the length taken at mapping time.
+    unsafe { memmap2::Mmap::map(file) }
+}
 
 #[cfg(test)]
 mod tests {

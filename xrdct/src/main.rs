@@ -1,5 +1,7 @@
 //! `xrdct`: real-time XRD-CT data reduction from the command line.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
