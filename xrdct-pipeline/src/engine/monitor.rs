@@ -172,6 +172,20 @@ impl Monitor {
     pub fn needs_header(&self) -> bool {
         matches!(self, Monitor::Header(_))
     }
+
+    /// The values of column `column` of a monitor text file given as text (the format of
+    /// `FILE:COLUMN` in [`Monitor::parse`]); `source` names the text in errors, as the path
+    /// of [`MonitorError::File`], and with the column in [`Monitor::Values`].
+    pub fn from_text(text: &str, column: &str, source: &str) -> Result<Monitor, MonitorError> {
+        let values = text_column(text, column).map_err(|message| MonitorError::File {
+            path: source.into(),
+            message,
+        })?;
+        Ok(Monitor::Values {
+            source: format!("{source}:{column}"),
+            values: values.into(),
+        })
+    }
 }
 
 fn is_hdf5(path: &Path) -> bool {
@@ -218,10 +232,17 @@ fn read_hdf5_column(path: &Path, dataset: &str) -> Result<Vec<f64>, MonitorError
 }
 
 fn read_text_column(path: &Path, key: &str) -> Result<Vec<f64>, MonitorError> {
-    let text = std::fs::read_to_string(path).map_err(|e| MonitorError::File {
+    let file_error = |message| MonitorError::File {
         path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+    text_column(&text, key).map_err(file_error)
+}
+
+/// Column `key` (a 0-based number or a name from the first line) of a monitor text file;
+/// the error is the message for [`MonitorError::File`].
+fn text_column(text: &str, key: &str) -> Result<Vec<f64>, String> {
     let split = |l: &str| -> Vec<String> {
         l.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
             .filter(|t| !t.is_empty())
@@ -246,34 +267,24 @@ fn read_text_column(path: &Path, key: &str) -> Result<Vec<f64>, MonitorError> {
                     column = tokens.iter().position(|t| t == key);
                 }
                 if column.is_none() {
-                    return Err(MonitorError::File {
-                        path: path.to_path_buf(),
-                        message: format!("no column named {key:?} in the first line"),
-                    });
+                    return Err(format!("no column named {key:?} in the first line"));
                 }
                 continue;
             }
         }
         let Some(c) = column else {
-            return Err(MonitorError::File {
-                path: path.to_path_buf(),
-                message: format!("column {key:?} is not a number and the file has no header line"),
-            });
+            return Err(format!(
+                "column {key:?} is not a number and the file has no header line"
+            ));
         };
         let v = tokens
             .get(c)
             .and_then(|t| t.parse::<f64>().ok())
-            .ok_or_else(|| MonitorError::File {
-                path: path.to_path_buf(),
-                message: format!("line {}: no number in column {c}", lineno + 1),
-            })?;
+            .ok_or_else(|| format!("line {}: no number in column {c}", lineno + 1))?;
         values.push(v);
     }
     if values.is_empty() {
-        return Err(MonitorError::File {
-            path: path.to_path_buf(),
-            message: "no values".into(),
-        });
+        return Err("no values".into());
     }
     Ok(values)
 }
@@ -341,6 +352,18 @@ mod tests {
         let m = Monitor::parse(&format!("{}:1", plain.display())).unwrap();
         assert_eq!(m.value(1, &h).unwrap(), 4.0);
         assert!(Monitor::parse(&format!("{}:0", dir.path().join("absent.txt").display())).is_err());
+    }
+
+    #[test]
+    fn text_given_as_a_string() {
+        let m = Monitor::from_text("t i0\n0 2.5\n1 3\n", "i0", "beam.dat").unwrap();
+        assert_eq!(m.describe(), "beam.dat:i0");
+        assert_eq!(m.value(1, &cbf_format::Header::default()).unwrap(), 3.0);
+        let err = Monitor::from_text("0 1\n1 x\n", "1", "beam.dat").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "monitor file beam.dat: line 2: no number in column 1"
+        );
     }
 
     #[cfg(feature = "hdf5")]
