@@ -78,3 +78,8 @@ pub use encode::{encode, encode_bytes};
 pub use error::Error;
 pub use format::{Codec, HEADER_LEN, Header, default_block_elems, read_header};
 pub use simd::{Path, active_path, best_path, force_scalar};
+
+/// The README's example, run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
