@@ -41,7 +41,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
 use crate::engine::{
     FrameError, FrameOutcome, FrameReducer, ReduceWorker, Row, RowSink, SinkError,
 };
-use crate::inputs::FrameSource;
+use crate::inputs::{FrameSource, IndexedFrame};
 use crate::readers::{FrameData, FrameReader, OpenFrame, cbf::CbfReader};
 
 /// Settings of a [`Pipeline`].
@@ -192,6 +192,32 @@ impl<'r> Pipeline<'r> {
         I: IntoIterator<Item = FrameSource>,
         I::IntoIter: Send,
     {
+        let frames = (sources.into_iter().enumerate())
+            .map(move |(k, source)| IndexedFrame::new(first_index + k, source));
+        self.run_indexed(frames, first_index, sink)
+    }
+
+    /// Like [`run`](Self::run), for frames that carry their index in the scan (a watched
+    /// directory, [`Watcher`](crate::inputs::Watcher)): the rows of indices `first_index`
+    /// onwards go to `sink` in index order, each frame's at its own index.
+    ///
+    /// The frames should come in increasing index order (memory stays bounded by
+    /// [`PipelineOptions::window`] because they do). A frame marked
+    /// [`missing`](IndexedFrame::missing), and every index the input skips, is recorded as
+    /// a failed row (`file not found`) without reading anything; a frame whose index is below
+    /// `first_index` (done by the run this one resumes) is dropped, and one whose index was
+    /// already given is reported (`log::warn`) and dropped. The run ends with the input: indices
+    /// after its last frame get no row.
+    pub fn run_indexed<I>(
+        &self,
+        frames: I,
+        first_index: usize,
+        sink: &mut dyn RowSink,
+    ) -> Result<RunStats, PipelineError>
+    where
+        I: IntoIterator<Item = IndexedFrame>,
+        I::IntoIter: Send,
+    {
         let start = Instant::now();
         let n_workers = worker_count(self.opts.workers);
         let workers: Vec<Box<dyn ReduceWorker + '_>> =
@@ -223,11 +249,12 @@ impl<'r> Pipeline<'r> {
                 .expect("credit channel has room for the window");
         }
         let stop = AtomicBool::new(false);
-        let sources = sources.into_iter();
+        let frames = frames.into_iter();
 
         std::thread::scope(|s| {
             let stop = &stop;
-            s.spawn(move || feed(sources, first_index, job_tx, credit_rx, stop));
+            let feed_done = done_tx.clone();
+            s.spawn(move || feed(frames, first_index, job_tx, feed_done, credit_rx, stop));
             let mut handles = Vec::with_capacity(n_workers);
             for w in workers {
                 let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
@@ -268,27 +295,69 @@ impl<'r> Pipeline<'r> {
     }
 }
 
-/// The feeder: numbers the sources and queues them, one credit each.
-fn feed<I: Iterator<Item = FrameSource>>(
-    sources: I,
+/// The feeder: queues the frames in index order, one credit each. A missing frame, or an index
+/// the input skipped, goes straight to the writer as a failed row.
+fn feed<I: Iterator<Item = IndexedFrame>>(
+    frames: I,
     first_index: usize,
     job_tx: Sender<Job>,
+    done_tx: Sender<Done>,
     credit_rx: Receiver<()>,
     stop: &AtomicBool,
 ) {
-    for (k, source) in sources.enumerate() {
-        if stop.load(Ordering::Relaxed) || credit_rx.recv().is_err() {
+    let mut next = first_index;
+    let credit = || !stop.load(Ordering::Relaxed) && credit_rx.recv().is_ok();
+    for frame in frames {
+        if frame.index < next {
+            if frame.index >= first_index {
+                log::warn!(
+                    "frame {} ({}) given again after frame {}; dropped",
+                    frame.index,
+                    frame.source.name(),
+                    next - 1
+                );
+            }
+            continue;
+        }
+        // Indices the input skipped.
+        while next < frame.index {
+            if !credit()
+                || done_tx
+                    .send(missing(next, format!("(frame {next})")))
+                    .is_err()
+            {
+                return;
+            }
+            next += 1;
+        }
+        if !credit() {
             return;
         }
-        if job_tx
-            .send(Job {
-                index: first_index + k,
-                source,
-            })
-            .is_err()
-        {
+        let sent = if frame.missing {
+            done_tx.send(missing(next, frame.source.name())).is_ok()
+        } else {
+            let source = frame.source;
+            job_tx
+                .send(Job {
+                    index: next,
+                    source,
+                })
+                .is_ok()
+        };
+        if !sent {
             return;
         }
+        next += 1;
+    }
+}
+
+/// The failed row of a frame that never arrived: the row a file that does not exist gives.
+fn missing(index: usize, source: String) -> Done {
+    let absent = std::io::Error::new(std::io::ErrorKind::NotFound, "the frame never arrived");
+    Done {
+        index,
+        source,
+        result: Err(FrameError::Cbf(cbf_format::ErrorKind::Io(absent).into())),
     }
 }
 
@@ -646,6 +715,55 @@ mod tests {
         let row = sink.rows[2].as_ref().unwrap();
         let expected = reducer.reduce_pixels(&SumReducer::frame_pixels(2, 16, 12), 3.0);
         assert_eq!(row, &expected);
+    }
+
+    #[test]
+    fn indexed_frames_keep_their_index_and_gaps_become_failed_rows() {
+        let reducer = SumReducer::new(3);
+        let src = |k: usize| SumReducer::frame_source(k, 16, 12);
+        let frames = vec![
+            IndexedFrame::new(10, src(10)), // before the first index: done already
+            IndexedFrame::new(11, src(11)),
+            IndexedFrame::new(13, src(13)), // 12 skipped by the input
+            IndexedFrame::missing(14, FrameSource::File("scan/f_14.cbf".into())),
+            IndexedFrame::new(14, src(14)), // given again
+            IndexedFrame::new(15, src(15)),
+        ];
+        for window in [0, 1, 2] {
+            let mut sink = MemorySink::default();
+            let opts = PipelineOptions {
+                workers: 2,
+                window,
+                ..Default::default()
+            };
+            let stats = Pipeline::new(&reducer, opts)
+                .run_indexed(frames.clone(), 11, &mut sink)
+                .unwrap();
+            assert_eq!((stats.frames, stats.failed), (5, 2));
+            assert_eq!(
+                sink.sources,
+                [
+                    "frame_11.cbf",
+                    "(frame 12)",
+                    "frame_13.cbf",
+                    "scan/f_14.cbf",
+                    "frame_15.cbf"
+                ]
+            );
+            assert_eq!(
+                stats.failures,
+                [
+                    (12, "(frame 12): file not found".to_string()),
+                    (14, "scan/f_14.cbf: file not found".to_string())
+                ]
+            );
+            for (k, row) in sink.rows.iter().enumerate() {
+                let expected = [0, 2, 4]
+                    .contains(&k)
+                    .then(|| reducer.reduce_pixels(&SumReducer::frame_pixels(11 + k, 16, 12), 1.0));
+                assert_eq!(row, &expected, "row {k}");
+            }
+        }
     }
 
     struct FailingSink(usize);

@@ -17,6 +17,40 @@ mod watch;
 
 pub use watch::{WatchOptions, Watcher};
 
+/// A frame at a known place in the scan: what
+/// [`Pipeline::run_indexed`](crate::engine::Pipeline::run_indexed) takes.
+#[derive(Debug, Clone)]
+pub struct IndexedFrame {
+    /// The frame's index in the scan (0: its first frame).
+    pub index: usize,
+    /// The frame; for a missing one, the file that was expected (its name is recorded as the
+    /// frame's source, the file is never read).
+    pub source: FrameSource,
+    /// The frame never arrived: it is recorded as a failed frame (`file not found`) at its
+    /// index, the same row a list naming the absent file gives, without reading `source`.
+    pub missing: bool,
+}
+
+impl IndexedFrame {
+    /// Frame `index` of the scan, read from `source`.
+    pub fn new(index: usize, source: FrameSource) -> Self {
+        IndexedFrame {
+            index,
+            source,
+            missing: false,
+        }
+    }
+
+    /// Frame `index` of the scan never arrived; `expected` names the file it should have been.
+    pub fn missing(index: usize, expected: FrameSource) -> Self {
+        IndexedFrame {
+            index,
+            source: expected,
+            missing: true,
+        }
+    }
+}
+
 /// One frame to reduce: a file, or bytes already in memory (benchmarks, tests, a network
 /// receiver).
 #[derive(Clone)]
