@@ -1,5 +1,6 @@
 //! Where frames come from: paths, glob patterns, directories (natural sort), list files, and a
-//! watched directory that a detector is still writing into ([`watch`]).
+//! watched directory that a detector is still writing into ([`Watcher`]), which places each
+//! frame in the scan by the number in its file name ([`frame_number`]).
 //!
 //! ```
 //! use xrdct_pipeline::inputs::natural_cmp;
@@ -17,7 +18,7 @@ mod watch;
 
 pub use watch::{WatchOptions, Watcher};
 
-/// A frame at a known place in the scan: what
+/// A frame at a known place in the scan: what a [`Watcher`] yields and
 /// [`Pipeline::run_indexed`](crate::engine::Pipeline::run_indexed) takes.
 #[derive(Debug, Clone)]
 pub struct IndexedFrame {
@@ -174,6 +175,59 @@ pub fn is_frame_name(path: &Path) -> bool {
     name.ends_with(".cbf") || name.ends_with(".cbf.gz")
 }
 
+/// The frame number in a file name: the last run of digits before the extension
+/// (`.cbf`, `.cbf.gz`, any case), e.g. `scan_00042.cbf` → 42, `s2_0007_a.cbf.gz` → 7. `None` when
+/// that part of the name has no digit (or the number does not fit in a `u64`).
+///
+/// ```
+/// use std::path::Path;
+/// use xrdct_pipeline::inputs::frame_number;
+/// assert_eq!(frame_number(Path::new("/data/scan_00042.cbf")), Some(42));
+/// assert_eq!(frame_number(Path::new("run3_frame.cbf")), Some(3));
+/// assert_eq!(frame_number(Path::new("dark.cbf.gz")), None);
+/// ```
+pub fn frame_number(path: &Path) -> Option<u64> {
+    let name = path.file_name()?.to_str()?;
+    FrameName::parse(name)?.number()
+}
+
+/// A frame file name cut around its frame number: `prefix`, the digits, `suffix` (extension
+/// included), e.g. `scan_`, `00042`, `.cbf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameName<'a> {
+    pub prefix: &'a str,
+    pub digits: &'a str,
+    pub suffix: &'a str,
+}
+
+impl<'a> FrameName<'a> {
+    /// Splits a file name at the last run of digits before its extension.
+    pub fn parse(name: &'a str) -> Option<Self> {
+        let lower = name.to_ascii_lowercase();
+        let ext = [".cbf.gz", ".cbf"]
+            .iter()
+            .find(|e| lower.ends_with(*e))
+            .map_or(0, |e| e.len());
+        let stem = &name.as_bytes()[..name.len() - ext];
+        let end = stem.iter().rposition(u8::is_ascii_digit)? + 1;
+        let start = stem[..end]
+            .iter()
+            .rposition(|c| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        // The cuts fall next to ASCII digits: they are character boundaries.
+        Some(FrameName {
+            prefix: &name[..start],
+            digits: &name[start..end],
+            suffix: &name[end..],
+        })
+    }
+
+    /// The number the digits spell, if it fits in a `u64`.
+    pub fn number(&self) -> Option<u64> {
+        self.digits.parse().ok()
+    }
+}
+
 fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
@@ -327,6 +381,27 @@ mod tests {
         let a = format!("f_{}", "9".repeat(40));
         let b = format!("f_1{}", "0".repeat(40));
         assert_eq!(natural_cmp(&a, &b), Ordering::Less);
+    }
+
+    #[test]
+    fn frame_numbers_are_the_last_digits_before_the_extension() {
+        let split = |n| {
+            let f = FrameName::parse(n).unwrap();
+            (f.prefix, f.digits, f.suffix)
+        };
+        assert_eq!(split("scan_00042.cbf"), ("scan_", "00042", ".cbf"));
+        assert_eq!(split("s2_0007_a.CBF.gz"), ("s2_", "0007", "_a.CBF.gz"));
+        assert_eq!(split("12.cbf"), ("", "12", ".cbf"));
+        assert_eq!(split("x9.cbf.gz"), ("x", "9", ".cbf.gz"));
+        assert!(FrameName::parse("dark.cbf").is_none());
+        // The digits of the extension are not the frame number.
+        assert!(FrameName::parse("frame.cbf").is_none());
+        assert_eq!(frame_number(Path::new("d1/f_é_0010.cbf")), Some(10));
+        assert_eq!(frame_number(Path::new("f_0.cbf")), Some(0));
+        assert_eq!(
+            frame_number(Path::new(&format!("f_{}.cbf", "9".repeat(30)))),
+            None
+        );
     }
 
     #[test]

@@ -313,10 +313,12 @@ impl IntegrateRun {
                 pipeline.run(list.into_iter().skip(skip), skip, &mut sink)?,
                 None,
             ),
-            Input::Watch(w) => {
+            Input::Watch(mut w) => {
                 let timeout = w.timeout;
+                // Resuming: the frames of index < skip are in the output already.
+                w.skip = skip;
                 let mut watcher = Watcher::new(w)?;
-                let stats = pipeline.run(watcher.by_ref().skip(skip), skip, &mut sink)?;
+                let stats = pipeline.run_indexed(watcher.by_ref(), skip, &mut sink)?;
                 let missing = expected.saturating_sub(skip + stats.frames);
                 let stop = match watcher.error() {
                     Some(e) => Some(format!("watch stopped: {e}")),
