@@ -166,6 +166,143 @@ fn watch_mode_waits_for_frames_being_written_and_gives_the_same_file() {
     assert!(batch.same_as(&live));
 }
 
+/// Writes frame `k` of the small scan as `dir/frame_{k:05}.cbf`, every third one in two parts
+/// with a pause (the detector still writing).
+fn write_live_frame(dir: &std::path::Path, k: usize) {
+    let bytes = cbf_bytes(&small_frame(k as u64), COLS, ROWS, 1.0);
+    let p = dir.join(format!("frame_{k:05}.cbf"));
+    if k.is_multiple_of(3) {
+        let mut f = std::fs::File::create(&p).unwrap();
+        std::io::Write::write_all(&mut f, &bytes[..bytes.len() / 2]).unwrap();
+        f.sync_all().unwrap();
+        std::thread::sleep(Duration::from_millis(40));
+        std::io::Write::write_all(&mut f, &bytes[bytes.len() / 2..]).unwrap();
+    } else {
+        std::fs::write(&p, &bytes).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(5));
+}
+
+/// `xrdct integrate --watch live --expect n --timeout s`, started in the background.
+fn spawn_watch(
+    poni: &std::path::Path,
+    out: &std::path::Path,
+    live: &std::path::Path,
+    n: usize,
+    timeout: u32,
+) -> std::process::Child {
+    xrdct()
+        .args(integrate_args(poni, out, "bbox"))
+        .args([
+            "--watch",
+            live.to_str().unwrap(),
+            "--expect",
+            &n.to_string(),
+            "--timeout",
+            &timeout.to_string(),
+            "--workers",
+            "3",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A watched scan's file, its sources moved from `live/` to `batch/`.
+fn read_live_scan(out: &std::path::Path) -> Scan {
+    let mut live = read_scan(out);
+    live.sources = live
+        .sources
+        .iter()
+        .map(|s| s.replace("/live/", "/batch/"))
+        .collect();
+    live
+}
+
+/// Frames arrive in a scrambled order (a detector writing with several threads, the first frame
+/// among the last): each takes its place in the scan from its file number, and the output is
+/// the file a run over the finished directory gives.
+#[test]
+fn watch_mode_places_frames_by_file_number_whatever_their_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let poni = write_small_poni(dir.path());
+    let n = 30;
+    let batch_dir = dir.path().join("batch");
+    write_small_frames(&batch_dir, n);
+    let batch_out = dir.path().join("batch.h5");
+    let o = xrdct()
+        .args(integrate_args(&poni, &batch_out, "bbox"))
+        .arg(&batch_dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+
+    let live_dir = dir.path().join("live");
+    std::fs::create_dir(&live_dir).unwrap();
+    let live_out = dir.path().join("live.h5");
+    let child = spawn_watch(&poni, &live_out, &live_dir, n, 30);
+    // 3, 10, 17, 24, 1, 8, …: frame 0 comes 22nd.
+    for k in (0..n).map(|j| (7 * j + 3) % n) {
+        write_live_frame(&live_dir, k);
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let batch = read_scan(&batch_out);
+    let live = read_live_scan(&live_out);
+    assert_eq!(live.frames(), n);
+    assert_eq!(live.sources, batch.sources);
+    assert!(batch.same_as(&live));
+}
+
+/// A frame that never arrives in the watched directory becomes a failed row at its index (the
+/// row a list naming the absent file gives) once later frames have been there for the stall
+/// time; the frames after it keep their index.
+#[test]
+fn watch_mode_records_a_frame_that_never_arrives_at_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let poni = write_small_poni(dir.path());
+    let (n, absent) = (20, 7);
+    let batch_dir = dir.path().join("batch");
+    write_small_frames(&batch_dir, n);
+    std::fs::remove_file(batch_dir.join(format!("frame_{absent:05}.cbf"))).unwrap();
+    let list = dir.path().join("scan.txt");
+    let lines: Vec<String> = (0..n)
+        .map(|k| format!("batch/frame_{k:05}.cbf\n"))
+        .collect();
+    std::fs::write(&list, lines.concat()).unwrap();
+    let batch_out = dir.path().join("batch.h5");
+    let o = xrdct()
+        .args(integrate_args(&poni, &batch_out, "bbox"))
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "one failed frame");
+
+    let live_dir = dir.path().join("live");
+    std::fs::create_dir(&live_dir).unwrap();
+    let live_out = dir.path().join("live.h5");
+    // The stall time is the timeout here: 2 s.
+    let child = spawn_watch(&poni, &live_out, &live_dir, n, 2);
+    for k in (0..n).rev().filter(|&k| k != absent) {
+        write_live_frame(&live_dir, k);
+    }
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("frame {absent} failed")) && stderr.contains("file not found"),
+        "{stderr}"
+    );
+    let batch = read_scan(&batch_out);
+    let live = read_live_scan(&live_out);
+    assert_eq!(live.frames(), n);
+    assert_eq!(live.ok.iter().filter(|&&ok| ok == 0).count(), 1);
+    assert_eq!(live.ok[absent], 0);
+    assert_eq!(live.sources, batch.sources);
+    assert!(batch.same_as(&live));
+}
+
 /// Results reach the writer in a scrambled order (random work per frame, many workers): the
 /// file is the same as a one-worker run.
 #[test]
