@@ -48,7 +48,7 @@
 //! block decoder on every path (this crate has no LZ4 decoder of its own).
 //!
 //! # Crate features
-//! - `zstd`: [`Codec::Zstd`], bitshuffle blocks compressed with zstd (`cd_values[4] = 3`),
+//! - `zstd`: `Codec::Zstd`, bitshuffle blocks compressed with zstd (`cd_values[4] = 3`),
 //!   decoded (and encoded) with the pure-Rust `ruzstd`.
 //!
 //! # Unsafe

@@ -11,7 +11,7 @@ features_of() {
     python3 -c "import json,sys; p=[p for p in json.load(sys.stdin)['packages'] if p['name']=='$1'][0]; print(' '.join(f for f in p['features'] if f!='default'))"
 }
 
-for crate in cbf-format byteoffset azint xrdct-shaders xrdct-pipeline; do
+for crate in cbf-format byteoffset azint xrdct-shaders xrdct-pipeline xrdct-bitshuffle; do
   echo "crates: $crate: no features, each feature, all features"
   cargo check -q -p "$crate" --lib --no-default-features
   for f in $(features_of "$crate"); do
@@ -34,7 +34,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --all-features --no-deps
 
 echo "crates: cargo package (verifying build)"
 cargo package -q --workspace --allow-dirty
-for crate in cbf-format byteoffset azint xrdct-shaders xrdct-pipeline; do
+for crate in cbf-format byteoffset azint xrdct-shaders xrdct-pipeline xrdct-bitshuffle; do
   files=$(cargo package -q -p "$crate" --list --allow-dirty)
   for f in README.md LICENSE-MIT LICENSE-APACHE; do
     grep -qx "$f" <<<"$files" || { echo "crates: $crate does not package $f" >&2; exit 1; }
