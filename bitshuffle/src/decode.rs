@@ -176,7 +176,8 @@ impl Pixel {
         }
     }
 
-    /// Converts `src` (little-endian elements of pixels from `first`) into `dst`.
+    /// Converts `src` (little-endian elements of pixels from `first`; 8-byte aligned, from
+    /// a `u64` buffer) into `dst`. Branch-free loops the compiler vectorizes.
     fn convert(self, first: usize, src: &[u8], dst: &mut [i32]) -> Result<(), Error> {
         match self {
             Pixel::U8 => dst
@@ -184,34 +185,43 @@ impl Pixel {
                 .zip(src)
                 .for_each(|(d, &v)| *d = i32::from(v)),
             Pixel::U16 => {
-                for (d, b) in dst.iter_mut().zip(src.chunks_exact(2)) {
-                    let v = u16::from_le_bytes([b[0], b[1]]);
-                    *d = if v == u16::MAX { -1 } else { i32::from(v) };
+                let src: &[u16] = bytemuck::cast_slice(src);
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    let v = u16::from_le(v);
+                    // 0xFFFF -> -1: subtract 0x10000 from it only.
+                    *d = i32::from(v) - (i32::from(v == u16::MAX) << 16);
                 }
             }
             Pixel::I16 => {
-                for (d, b) in dst.iter_mut().zip(src.chunks_exact(2)) {
-                    *d = i32::from(i16::from_le_bytes([b[0], b[1]]));
+                let src: &[u16] = bytemuck::cast_slice(src);
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = i32::from(u16::from_le(v) as i16);
                 }
             }
             Pixel::U32 => {
-                for (i, (d, b)) in dst.iter_mut().zip(src.chunks_exact(4)).enumerate() {
-                    let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                    *d = match i32::try_from(v) {
-                        Ok(x) => x,
-                        Err(_) if v == u32::MAX => -1,
-                        Err(_) => {
-                            return Err(Error::ValueOutOfRange {
-                                index: first + i,
-                                value: u64::from(v),
-                            });
-                        }
-                    };
+                let src: &[u32] = bytemuck::cast_slice(src);
+                // Valid: 0..=i32::MAX, and u32::MAX (-1 as a bit pattern): v + 1 <= 2^31.
+                let bad = src.iter().fold(false, |b, &v| {
+                    b | (u32::from_le(v).wrapping_add(1) > 0x8000_0000)
+                });
+                if bad {
+                    let i = src
+                        .iter()
+                        .position(|&v| u32::from_le(v).wrapping_add(1) > 0x8000_0000)
+                        .unwrap_or(0);
+                    return Err(Error::ValueOutOfRange {
+                        index: first + i,
+                        value: u64::from(u32::from_le(src[i])),
+                    });
+                }
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = u32::from_le(v) as i32;
                 }
             }
             Pixel::I32 => {
-                for (d, b) in dst.iter_mut().zip(src.chunks_exact(4)) {
-                    *d = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let src: &[u32] = bytemuck::cast_slice(src);
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d = u32::from_le(v) as i32;
                 }
             }
         }
@@ -243,7 +253,8 @@ pub struct BlockDecoder<'a> {
     path: Path,
     pixel: Pixel,
     scratch: Vec<u8>,
-    plain: Vec<u8>,
+    /// Decoded element bytes, in a `u64` buffer so that 16- and 32-bit views are aligned.
+    plain: Vec<u64>,
     /// Range of decoded elements in `plain` not handed out yet, and the index of the first.
     have: core::ops::Range<usize>,
     first: usize,
@@ -277,7 +288,7 @@ impl<'a> BlockDecoder<'a> {
             path,
             pixel,
             scratch: vec![0; len],
-            plain: vec![0; len],
+            plain: vec![0; len.div_ceil(8)],
             have: 0..0,
             first: 0,
             failed: false,
@@ -300,7 +311,7 @@ impl<'a> BlockDecoder<'a> {
 
     fn next_inner(&mut self, block: &mut [i32]) -> Result<Option<(usize, usize)>, Error> {
         if self.have.is_empty() {
-            let plain = &mut self.plain;
+            let plain: &mut [u8] = bytemuck::cast_slice_mut(&mut self.plain);
             let s = self.walk.s;
             match self
                 .walk
@@ -320,8 +331,9 @@ impl<'a> BlockDecoder<'a> {
         let s = self.walk.s;
         let i0 = self.have.start;
         let first = self.first + i0;
+        let plain: &[u8] = bytemuck::cast_slice(&self.plain);
         self.pixel
-            .convert(first, &self.plain[i0 * s..(i0 + k) * s], &mut block[..k])?;
+            .convert(first, &plain[i0 * s..(i0 + k) * s], &mut block[..k])?;
         self.have.start += k;
         Ok(Some((first, k)))
     }
