@@ -9,6 +9,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use byteoffset::Path;
+use cbf_format::{CbfFile, Compression};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use xrdct_pipeline::sim::frames::{SynthDetector, SynthGeometry, realistic_frame};
 
@@ -104,26 +105,11 @@ fn real_cbf_dir() -> PathBuf {
         })
 }
 
-/// The first byte-offset binary section of a CBF file: payload and element count. Found by
-/// the `0C 1A 04 D5` start marker and the MIME header lines before it.
-fn byte_offset_payload(file: &[u8]) -> Option<(&[u8], usize)> {
-    let marker = file
-        .windows(4)
-        .position(|w| w == [0x0c, 0x1a, 0x04, 0xd5])?;
-    let header = String::from_utf8_lossy(&file[..marker]);
-    let mime_start = header.rfind("--CIF-BINARY-FORMAT-SECTION--")?;
-    let mime = &header[mime_start..];
-    if !mime.contains("x-CBF_BYTE_OFFSET") {
-        return None;
-    }
-    let field = |key: &str| -> Option<usize> {
-        let line = mime.lines().find(|l| l.trim_start().starts_with(key))?;
-        line.split_once(':')?.1.trim().parse().ok()
-    };
-    let size = field("X-Binary-Size:")?;
-    let n = field("X-Binary-Number-of-Elements:")?;
-    let payload = file.get(marker + 4..marker + 4 + size)?;
-    Some((payload, n))
+/// The first binary section of a CBF file if it is byte-offset: payload and element count.
+fn byte_offset_payload<'a>(file: &'a CbfFile<'_>) -> Option<(&'a [u8], usize)> {
+    let section = file.sections().first()?;
+    (*section.compression() == Compression::ByteOffset)
+        .then(|| (section.payload(), section.element_count()))
 }
 
 fn real_frames(c: &mut Criterion) {
@@ -142,23 +128,18 @@ fn real_frames(c: &mut Criterion) {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if !(name.ends_with(".cbf") || name.ends_with(".cbf.gz")) {
+            continue;
+        }
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(_) => continue,
         };
-        let bytes = if name.ends_with(".gz") {
-            let mut out = Vec::new();
-            let mut gz = flate2::read::GzDecoder::new(&bytes[..]);
-            if std::io::Read::read_to_end(&mut gz, &mut out).is_err() {
-                continue;
-            }
-            out
-        } else if name.ends_with(".cbf") {
-            bytes
-        } else {
+        // Gzip-compressed files are decompressed by the parser.
+        let Ok(file) = CbfFile::from_bytes(&bytes) else {
             continue;
         };
-        let Some((payload, n)) = byte_offset_payload(&bytes) else {
+        let Some((payload, n)) = byte_offset_payload(&file) else {
             continue;
         };
         let pixels: Vec<i32> = byteoffset::decode(payload, n).expect("real frame decodes");

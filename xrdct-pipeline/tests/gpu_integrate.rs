@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
+use xrdct_pipeline::engine::IntegrateSettings;
 use xrdct_pipeline::engine::gpu::{GpuReducer, GpuReducerOptions};
 use xrdct_pipeline::engine::{FrameReducer, MemorySink, Pipeline, PipelineOptions};
-use xrdct_pipeline::engine::IntegrateSettings;
 use xrdct_pipeline::inputs::FrameSource;
 use xrdct_pipeline::sim::frames::{
     PILATUS_PIXEL_M, PILATUS2M_COLS, PILATUS2M_ROWS, SynthDetector, SynthGeometry, realistic_frame,
@@ -70,21 +70,13 @@ fn sources(det: &SynthDetector) -> Vec<FrameSource> {
     // The last byte of the stream turned into an escape: a token runs past the end, which
     // the GPU decoder flags (the CPU then names the error).
     let corrupt = {
+        let last = {
+            let file = cbf_format::CbfFile::from_bytes(&ca).unwrap();
+            let section = &file.sections()[0];
+            section.payload_offset() + section.payload().len() - 1
+        };
         let mut bytes = ca.clone();
-        let start = bytes
-            .windows(4)
-            .position(|w| w == [0x0c, 0x1a, 0x04, 0xd5])
-            .unwrap()
-            + 4;
-        let text = String::from_utf8_lossy(&bytes[..start]).into_owned();
-        let size: usize = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("X-Binary-Size:"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        bytes[start + size - 1] = 0x80;
+        bytes[last] = 0x80;
         bytes
     };
     vec![
