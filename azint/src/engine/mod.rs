@@ -792,6 +792,7 @@ impl Engine {
 
     /// No-splitting engines: the bin of each pixel (flat index `radial * azimuthal_bins +
     /// azimuthal` in 2D, `n_bins()` for pixels not integrated). `None` for splitting engines.
+    #[cfg(feature = "gpu")]
     pub(crate) fn bin_index(&self) -> Option<&BinIndex> {
         match &self.kernel {
             Kernel::Histogram(b) => Some(b),
@@ -800,6 +801,7 @@ impl Engine {
     }
 
     /// The integration matrix in pyFAI's CSR layout.
+    #[cfg(feature = "gpu")]
     pub(crate) fn csr(&self) -> &Csr {
         &self.csr
     }
