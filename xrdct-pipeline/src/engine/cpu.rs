@@ -128,10 +128,7 @@ impl IntegrateSettings {
         m.insert("solid_angle".into(), self.solid_angle.into());
         m.insert("dark".into(), path(&self.dark));
         m.insert("flat".into(), path(&self.flat));
-        m.insert(
-            "error_model".into(),
-            self.error_model.name().into(),
-        );
+        m.insert("error_model".into(), self.error_model.name().into());
         m.insert("radial_range".into(), range(&self.radial_range));
         m.insert("azimuth_range".into(), range(&self.azimuth_range));
         m.insert(
