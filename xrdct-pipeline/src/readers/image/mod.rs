@@ -27,9 +27,10 @@
 //! (times the largest expansion of its compression) before anything is allocated, and every
 //! malformed file is an error that names the file and, where it applies, the byte offset; no
 //! input makes the readers panic (`fuzz/fuzz_targets/image_*.rs` feed them arbitrary bytes
-//! through [`parse_image`]). Two guards sit in front of `npyz`: the header length is checked
-//! against the file before `npyz` allocates it, and the shape is read and checked (with
-//! `py_literal`, the parser `npyz` uses) before `npyz` multiplies its dimensions unchecked.
+//! through [`parse_image`]). Guards sit in front of `npyz`: the header length is checked
+//! against the file before `npyz` allocates it, headers nested deeper than real ones are
+//! refused before its parser (`py_literal`) spends exponential time on them, and the shape is
+//! read and checked (with `py_literal`) before `npyz` multiplies its dimensions unchecked.
 //!
 //! ```no_run
 //! let mask = xrdct_pipeline::readers::image::read_mask("mask.edf".as_ref(), (1679, 1475))?;

@@ -1,11 +1,12 @@
 //! NumPy `.npy` through the `npyz` crate.
 //!
-//! `npyz` parses the header and decodes the elements (byte order, dtype). Two checks come
-//! first, because `npyz` trusts the file: the declared header length must fit in the file
-//! (`npyz` allocates it before reading), and the header must be a dict whose `descr` is a
-//! plain type string and whose `shape` has one or two dimensions whose product is a checked
-//! image size (`npyz` multiplies the dimensions unchecked, which panics on overflow in debug
-//! builds).
+//! `npyz` parses the header and decodes the elements (byte order, dtype). Checks come first,
+//! because `npyz` trusts the file: the declared header length must fit in the file (`npyz`
+//! allocates it before reading) and in NumPy's limit; its brackets may not nest deeper than a
+//! real header's (the Python-literal parser, `py_literal`, takes time exponential in the
+//! depth); and the header must be a dict whose `descr` is a plain type string and whose
+//! `shape` has one or two dimensions whose product is a checked image size (`npyz`
+//! multiplies the dimensions unchecked, which panics on overflow in debug builds).
 
 use std::path::Path;
 
@@ -17,8 +18,14 @@ use super::{Format, Image, MaskFileError, checked_pixels, format_err, unsupporte
 /// The first bytes of every `.npy` file.
 pub(super) const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Longest header read (NumPy itself refuses headers over 10 000 bytes by default).
-const MAX_HEADER: usize = 1 << 16;
+/// Longest header read: NumPy's own default limit (`max_header_size` of `numpy.load`).
+const MAX_HEADER: usize = 10_000;
+
+/// Deepest nesting of brackets read: a header is a dict holding a shape tuple (depth 2), a
+/// record dtype a list of tuples holding shape tuples (4). The Python-literal parser
+/// backtracks exponentially in the depth (a 400-byte file whose header opens 21 lists took
+/// 9 minutes, 14 dicts take 17 s), so deeper headers are refused unparsed.
+const MAX_DEPTH: usize = 4;
 
 pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Image, MaskFileError> {
     if !bytes.starts_with(MAGIC) {
@@ -53,6 +60,14 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Image, MaskFileError> {
             ),
         )
     })?;
+    let depth = nesting(header);
+    if depth > MAX_DEPTH {
+        return Err(format_err(
+            path,
+            hstart as u64,
+            format!("npy header nests brackets {depth} deep (limit {MAX_DEPTH})"),
+        ));
+    }
     let (rows, cols) = checked_shape(path, header, hstart)?;
 
     let npy = NpyFile::new(bytes)
@@ -121,6 +136,22 @@ fn read<T: npyz::Deserialize>(
         .map_err(std::io::Error::other)?
         .map(|v| v.map(&convert))
         .collect()
+}
+
+/// The deepest nesting of `(`, `[` and `{` in `header` (counted inside strings too).
+fn nesting(header: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0);
+    for &b in header {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The (rows, columns) of the header's `shape` (`(n,)` is one row), refused unless the header
