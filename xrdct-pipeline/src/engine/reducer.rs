@@ -62,6 +62,16 @@ pub enum FrameError {
     /// The compressed pixel data are corrupt (file).
     #[error("byte-offset data: {0}")]
     Decode(#[from] byteoffset::Error),
+    /// The bitshuffle/LZ4 chunk is corrupt or does not hold the frame (file).
+    #[error("bitshuffle/LZ4 chunk: {0}")]
+    Bitshuffle(#[from] bitshuffle::Error),
+    /// An HDF5 frame cannot be read: the file, its link or its chunk is missing or unreadable
+    /// (file or environment).
+    #[error("{0}")]
+    Hdf5(String),
+    /// The pixels are of a type the reducers do not take (floats, 64-bit integers) (file).
+    #[error("pixels of type {0} are not supported (8-, 16- or 32-bit integers only)")]
+    PixelType(String),
     /// The reduction backend failed on this frame (its message says why).
     #[error("{0}")]
     Backend(String),

@@ -66,6 +66,16 @@ pub enum FrameSource {
         /// The CBF bytes.
         bytes: Arc<[u8]>,
     },
+    /// Frame `frame` (0-based) of the 3-D dataset `dataset` (`frames × rows × columns`) of
+    /// the HDF5 file `file` (read by `readers::hdf5::Hdf5Reader`, feature `hdf5`).
+    Hdf5 {
+        /// The HDF5 (NeXus, detector master) file.
+        file: Arc<Path>,
+        /// The dataset's path in the file (it may be an external link to another file).
+        dataset: Arc<str>,
+        /// The frame's index in the dataset.
+        frame: usize,
+    },
 }
 
 impl FrameSource {
@@ -74,6 +84,11 @@ impl FrameSource {
         match self {
             FrameSource::File(p) => p.display().to_string(),
             FrameSource::Memory { name, .. } => name.to_string(),
+            FrameSource::Hdf5 {
+                file,
+                dataset,
+                frame,
+            } => format!("{}::{dataset}[{frame}]", file.display()),
         }
     }
 }
@@ -85,6 +100,7 @@ impl fmt::Debug for FrameSource {
             FrameSource::Memory { name, bytes } => {
                 write!(f, "Memory({name}, {} bytes)", bytes.len())
             }
+            FrameSource::Hdf5 { .. } => write!(f, "Hdf5({})", self.name()),
         }
     }
 }
@@ -117,6 +133,18 @@ pub enum InputError {
         path: PathBuf,
         /// The system's error.
         source: std::io::Error,
+    },
+    /// An HDF5 file was given but this build has no HDF5 support (user or build).
+    #[error("{0}: HDF5 input needs xrdct built with the `hdf5` feature")]
+    NeedsHdf5(String),
+    /// An HDF5 file cannot be opened, has no frame dataset, or its frame range is malformed
+    /// (user or file).
+    #[error("{path}: {message}")]
+    Hdf5 {
+        /// The file (with its `::START:STOP` range, if any).
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
     },
     /// No input was given at all (user).
     #[error("no input frames given")]
@@ -245,6 +273,9 @@ fn is_list_name(path: &Path) -> bool {
 /// - `@FILE`, or an existing file ending in `.txt`, `.lst` or `.list`: a list file, one path
 ///   per line (blank lines and `#` comments skipped; relative paths are relative to the list
 ///   file's folder);
+/// - an HDF5 file (`.h5`, `.hdf5`, `.nxs`, `.nx5`), optionally with a frame range
+///   `FILE.h5::START:STOP` (either bound may be left out): one frame per image of its frame
+///   dataset (found as `readers::hdf5` describes; needs the `hdf5` feature);
 /// - anything else: one frame file, kept even if it does not exist (the pipeline records it
 ///   as a failed frame, so a missing file in the middle of a scan does not shift the others).
 pub fn resolve_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<FrameSource>, InputError> {
@@ -252,7 +283,9 @@ pub fn resolve_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<FrameSource>, Inp
     for arg in args {
         let arg = arg.as_ref();
         let path = Path::new(arg);
-        if let Some(list) = arg.strip_prefix('@') {
+        if let Some((file, range)) = hdf5_argument(arg)? {
+            out.extend(hdf5_frames(arg, file, range)?);
+        } else if let Some(list) = arg.strip_prefix('@') {
             out.extend(
                 read_list_file(Path::new(list))?
                     .into_iter()
@@ -272,6 +305,66 @@ pub fn resolve_inputs<S: AsRef<str>>(args: &[S]) -> Result<Vec<FrameSource>, Inp
         return Err(InputError::Empty);
     }
     Ok(out)
+}
+
+/// Whether a file name is an HDF5 file's (`.h5`, `.hdf5`, `.nxs`, `.nx5`, any case).
+pub fn is_hdf5_name(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    matches!(ext.as_deref(), Some("h5" | "hdf5" | "nxs" | "nx5"))
+}
+
+/// `FILE.h5` or `FILE.h5::START:STOP` → the file and the frame range (`0..usize::MAX` when
+/// absent); `None` for an argument that does not name an HDF5 file.
+fn hdf5_argument(arg: &str) -> Result<Option<(&Path, std::ops::Range<usize>)>, InputError> {
+    let (file, range) = match arg.rsplit_once("::") {
+        Some((file, range)) if is_hdf5_name(Path::new(file)) => (file, Some(range)),
+        _ => (arg, None),
+    };
+    let path = Path::new(file);
+    if !is_hdf5_name(path) {
+        return Ok(None);
+    }
+    let Some(range) = range else {
+        return Ok(Some((path, 0..usize::MAX)));
+    };
+    let bad = || InputError::Hdf5 {
+        path: PathBuf::from(arg),
+        message: format!("frame range {range:?} is not START:STOP (e.g. 10:20, :100, 5:)"),
+    };
+    let (start, stop) = range.split_once(':').ok_or_else(bad)?;
+    let bound = |s: &str, default: usize| {
+        let s = s.trim();
+        if s.is_empty() {
+            Ok(default)
+        } else {
+            s.parse::<usize>().map_err(|_| bad())
+        }
+    };
+    let (start, stop) = (bound(start, 0)?, bound(stop, usize::MAX)?);
+    if start > stop {
+        return Err(bad());
+    }
+    Ok(Some((path, start..stop)))
+}
+
+#[cfg(feature = "hdf5")]
+fn hdf5_frames(
+    _arg: &str,
+    file: &Path,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<FrameSource>, InputError> {
+    crate::readers::hdf5::frames_of(file, range)
+}
+
+#[cfg(not(feature = "hdf5"))]
+fn hdf5_frames(
+    arg: &str,
+    _file: &Path,
+    _range: std::ops::Range<usize>,
+) -> Result<Vec<FrameSource>, InputError> {
+    Err(InputError::NeedsHdf5(arg.to_string()))
 }
 
 /// Files matching a glob pattern, natural order.
@@ -415,7 +508,7 @@ mod tests {
             v.iter()
                 .map(|s| match s {
                     FrameSource::File(p) => p.file_name().unwrap().to_string_lossy().into_owned(),
-                    FrameSource::Memory { name, .. } => name.to_string(),
+                    other => other.name(),
                 })
                 .collect()
         };

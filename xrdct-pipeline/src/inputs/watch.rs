@@ -535,7 +535,7 @@ mod tests {
     fn cbf(seed: usize) -> Vec<u8> {
         match SumReducer::frame_source(seed, 8, 6) {
             FrameSource::Memory { bytes, .. } => bytes.to_vec(),
-            FrameSource::File(_) => unreachable!(),
+            _ => unreachable!(),
         }
     }
 

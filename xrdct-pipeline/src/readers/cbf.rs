@@ -100,6 +100,11 @@ impl FrameReader for CbfReader {
             FrameSource::Memory { bytes, .. } => {
                 cbf_format::CbfFile::from_bytes_with(bytes, &self.read)?
             }
+            FrameSource::Hdf5 { .. } => {
+                return Err(FrameError::Hdf5(
+                    "an HDF5 frame given to the CBF reader (use readers::AnyReader)".into(),
+                ));
+            }
         };
         let normalization = self.monitor.value(index, file.header())?;
         let sections = file.sections();

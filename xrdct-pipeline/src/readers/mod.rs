@@ -9,9 +9,11 @@
 //!
 //! - [`cbf::CbfReader`]: CBF / miniCBF files (byte-offset streams go to the fused path
 //!   undecoded; packed or uncompressed sections are decoded when the file is opened).
+//! - `hdf5::Hdf5Reader` (feature `hdf5`): frames of a 3-D dataset in an HDF5 / NeXus file;
+//!   bitshuffle/LZ4 chunks of one frame go to the fused path undecoded ([`Codec::BitshuffleLz4`]).
 //! - [`image`]: single images for masks, darks and flats (EDF, TIFF, NumPy `.npy`, CBF, raw).
 //!
-//! A new format (HDF5 chunks, a network stream) implements [`FrameReader`] and, for a codec
+//! [`AnyReader`] picks the reader from each [`FrameSource`]. A new format (a network stream) implements [`FrameReader`] and, for a codec
 //! with a block decoder, adds a [`Codec`] variant.
 //!
 //! ```
@@ -32,6 +34,8 @@
 //! ```
 
 pub mod cbf;
+#[cfg(feature = "hdf5")]
+pub mod hdf5;
 pub mod image;
 
 use std::fmt;
@@ -45,13 +49,19 @@ use crate::inputs::FrameSource;
 pub enum Codec {
     /// A CBF byte-offset stream of signed 32-bit pixels ([`byteoffset`]).
     ByteOffset,
+    /// A bitshuffle/LZ4 chunk (HDF5 filter 32008, [`bitshuffle`]) of `pixel` elements.
+    BitshuffleLz4 {
+        /// The element type of the chunk.
+        pixel: bitshuffle::Pixel,
+    },
 }
 
 impl fmt::Display for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Codec::ByteOffset => "byte-offset",
-        })
+        match self {
+            Codec::ByteOffset => f.write_str("byte-offset"),
+            Codec::BitshuffleLz4 { pixel } => write!(f, "bitshuffle-lz4 ({pixel:?})"),
+        }
     }
 }
 
@@ -96,7 +106,7 @@ impl<'a> FrameData<'a> {
                 codec: Codec::ByteOffset,
                 bytes,
             } => Some(bytes),
-            Payload::Decoded(_) => None,
+            Payload::Encoded { .. } | Payload::Decoded(_) => None,
         }
     }
 
@@ -111,6 +121,12 @@ impl<'a> FrameData<'a> {
             } => Ok(BlockDecoder(Blocks::ByteOffset(
                 byteoffset::BlockDecoder::new(bytes, n)?,
             ))),
+            Payload::Encoded {
+                codec: Codec::BitshuffleLz4 { pixel },
+                bytes,
+            } => Ok(BlockDecoder(Blocks::Bitshuffle(Box::new(
+                bitshuffle::BlockDecoder::new(bytes, pixel, n)?,
+            )))),
             Payload::Decoded(pixels) => {
                 if pixels.len() != n {
                     return Err(FrameError::Shape {
@@ -133,7 +149,11 @@ impl<'a> FrameData<'a> {
             } => {
                 byteoffset::decode_into(bytes, out)?;
             }
-            Payload::Decoded(_) => {
+            Payload::Encoded {
+                codec: Codec::BitshuffleLz4 { .. },
+                ..
+            }
+            | Payload::Decoded(_) => {
                 let mut blocks = self.blocks()?;
                 while blocks.next_block(&mut out[..])?.is_some() {}
             }
@@ -144,13 +164,27 @@ impl<'a> FrameData<'a> {
 
 /// Fills blocks of a frame's pixels one after another: the block-visiting decoder of the
 /// frame's codec (or a copy of pixels already decoded).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct BlockDecoder<'a>(Blocks<'a>);
 
-#[derive(Debug, Clone)]
 enum Blocks<'a> {
     ByteOffset(byteoffset::BlockDecoder<'a>),
+    Bitshuffle(Box<bitshuffle::BlockDecoder<'a>>),
     Decoded { pixels: &'a [i32], next: usize },
+}
+
+impl fmt::Debug for Blocks<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Blocks::ByteOffset(d) => f.debug_tuple("ByteOffset").field(d).finish(),
+            Blocks::Bitshuffle(_) => f.write_str("Bitshuffle"),
+            Blocks::Decoded { pixels, next } => f
+                .debug_struct("Decoded")
+                .field("pixels", &pixels.len())
+                .field("next", next)
+                .finish(),
+        }
+    }
 }
 
 impl BlockDecoder<'_> {
@@ -159,6 +193,7 @@ impl BlockDecoder<'_> {
     pub fn next_block(&mut self, block: &mut [i32]) -> Result<Option<(usize, usize)>, FrameError> {
         match &mut self.0 {
             Blocks::ByteOffset(d) => Ok(d.next_block(block)?),
+            Blocks::Bitshuffle(d) => Ok(d.next_block(block)?),
             Blocks::Decoded { pixels, next } => {
                 let first = *next;
                 let len = block.len().min(pixels.len() - first);
@@ -195,6 +230,66 @@ pub trait FrameReader: Send + Sync + fmt::Debug {
         source: &'s FrameSource,
         buffer: Vec<u8>,
     ) -> Result<Box<dyn OpenFrame + 's>, FrameError>;
+}
+
+/// Reads each frame with the reader of its source: HDF5 frames ([`FrameSource::Hdf5`]) with
+/// `hdf5::Hdf5Reader` (feature `hdf5`), files and memory with [`cbf::CbfReader`].
+#[derive(Debug, Default)]
+pub struct AnyReader {
+    cbf: cbf::CbfReader,
+    #[cfg(feature = "hdf5")]
+    hdf5: hdf5::Hdf5Reader,
+}
+
+impl AnyReader {
+    /// Both readers with their defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The reader of CBF files.
+    pub fn cbf(mut self, reader: cbf::CbfReader) -> Self {
+        self.cbf = reader;
+        self
+    }
+
+    /// The reader of HDF5 frames.
+    #[cfg(feature = "hdf5")]
+    pub fn hdf5(mut self, reader: hdf5::Hdf5Reader) -> Self {
+        self.hdf5 = reader;
+        self
+    }
+
+    /// The same monitor for both readers.
+    pub fn monitor(mut self, monitor: crate::engine::Monitor) -> Self {
+        #[cfg(feature = "hdf5")]
+        {
+            self.hdf5 = std::mem::take(&mut self.hdf5).monitor(monitor.clone());
+        }
+        self.cbf = self.cbf.monitor(monitor);
+        self
+    }
+}
+
+impl FrameReader for AnyReader {
+    fn open<'s>(
+        &self,
+        index: usize,
+        source: &'s FrameSource,
+        buffer: Vec<u8>,
+    ) -> Result<Box<dyn OpenFrame + 's>, FrameError> {
+        match source {
+            #[cfg(feature = "hdf5")]
+            FrameSource::Hdf5 { .. } => self.hdf5.open(index, source, buffer),
+            #[cfg(not(feature = "hdf5"))]
+            FrameSource::Hdf5 { .. } => Err(FrameError::Hdf5(
+                "HDF5 input needs xrdct built with the `hdf5` feature".into(),
+            )),
+            FrameSource::File(_) | FrameSource::Memory { .. } => {
+                self.cbf.open(index, source, buffer)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::engine::{
 };
 use crate::inputs::{FrameSource, InputError, WatchOptions, Watcher};
 use crate::output::{CsvWriter, OutputError};
+use crate::readers::AnyReader;
 use crate::readers::cbf::CbfReader;
 
 /// Where a run's frames come from.
@@ -299,8 +300,8 @@ impl IntegrateRun {
             inner: sink,
             observe,
         };
-        let reader = CbfReader::new()
-            .verify_md5(self.verify_md5)
+        let reader = AnyReader::new()
+            .cbf(CbfReader::new().verify_md5(self.verify_md5))
             .monitor(self.monitor.clone());
         let opts = PipelineOptions {
             workers: self.workers,

@@ -182,6 +182,7 @@ fn start_angles(sources: &[FrameSource]) -> Vec<Option<f64>> {
             FrameSource::Memory { bytes, .. } => cbf_format::CbfFile::from_bytes(bytes)
                 .ok()
                 .and_then(|f| f.header().start_angle),
+            FrameSource::Hdf5 { .. } => None,
         })
         .collect()
 }
