@@ -1,7 +1,7 @@
 //! What every output shares, whatever its format: one temporary-file scheme (`OUT.part`,
 //! renamed when complete, so that a reader never sees half a file), one table of radial
 //! units, timestamps, and the error type. The CSV writer is here; the NeXus writer is in
-//! [`crate::nexus`] (feature `hdf5`).
+//! `crate::nexus` (feature `hdf5`).
 
 mod csv;
 
