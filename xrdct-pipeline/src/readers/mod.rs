@@ -155,7 +155,10 @@ impl<'a> FrameData<'a> {
             }
             | Payload::Decoded(_) => {
                 let mut blocks = self.blocks()?;
-                while blocks.next_block(&mut out[..])?.is_some() {}
+                let mut at = 0;
+                while let Some((first, len)) = blocks.next_block(&mut out[at..])? {
+                    at = first + len;
+                }
             }
         }
         Ok(())
