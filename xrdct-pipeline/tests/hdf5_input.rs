@@ -298,7 +298,7 @@ fn a_truncated_chunk_and_a_broken_link_fail_their_frames_only() {
 
 /// Checks a file written by another program (h5py + hdf5plugin, a detector): every frame of
 /// `XRDCT_H5_FILE` decodes to the pixels in `XRDCT_H5_EXPECT` (little-endian `i32`, frames
-/// one after another, as h5py reads them with all-ones unsigned pixels as -1).
+/// one after another, as h5py reads them with all-ones unsigned 16- and 32-bit pixels as -1).
 /// `scripts/checks/55-hdf5-input.sh` runs it.
 #[test]
 #[ignore = "needs XRDCT_H5_FILE and XRDCT_H5_EXPECT (scripts/checks/55-hdf5-input.sh)"]
