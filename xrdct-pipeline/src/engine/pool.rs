@@ -42,7 +42,7 @@ use crate::engine::{
     FrameError, FrameOutcome, FrameReducer, ReduceWorker, Row, RowSink, SinkError,
 };
 use crate::inputs::{FrameSource, IndexedFrame};
-use crate::readers::{FrameData, FrameReader, OpenFrame, cbf::CbfReader};
+use crate::readers::{AnyReader, FrameData, FrameReader, OpenFrame};
 
 /// Settings of a [`Pipeline`].
 #[derive(Debug, Clone)]
@@ -54,7 +54,8 @@ pub struct PipelineOptions {
     /// Most frames in flight between the feeder and the sink (0: automatic, at least 64).
     /// Bounds the reorder buffer and thus the memory whatever the input size.
     pub window: usize,
-    /// Opens each frame (format, checks, per-frame normalization): CBF by default.
+    /// Opens each frame (format, checks, per-frame normalization): by default
+    /// [`AnyReader`] (CBF files and memory, HDF5 frames).
     pub reader: Arc<dyn FrameReader>,
 }
 
@@ -64,7 +65,7 @@ impl Default for PipelineOptions {
             workers: 0,
             queue_depth: 0,
             window: 0,
-            reader: Arc::new(CbfReader::default()),
+            reader: Arc::new(AnyReader::default()),
         }
     }
 }
@@ -706,7 +707,9 @@ mod tests {
         let reducer = SumReducer::new(2);
         let mut sink = MemorySink::default();
         let opts = PipelineOptions {
-            reader: Arc::new(CbfReader::new().monitor(Monitor::parse("flux").unwrap())),
+            reader: Arc::new(
+                crate::readers::cbf::CbfReader::new().monitor(Monitor::parse("flux").unwrap()),
+            ),
             ..Default::default()
         };
         Pipeline::new(&reducer, opts)
