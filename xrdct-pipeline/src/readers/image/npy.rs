@@ -113,6 +113,17 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Image, MaskFileError> {
         _ => read(npy, |v: f64| v),
     }
     .map_err(|e| format_err(path, data_start as u64, format!("npy data: {e}")))?;
+    if values.len() != rows * cols {
+        return Err(format_err(
+            path,
+            data_start as u64,
+            format!(
+                "npy data holds {} values, the shape says {}",
+                values.len(),
+                rows * cols
+            ),
+        ));
+    }
     let values = match order {
         Order::C => values,
         // Column-major: element (r, c) is at c · rows + r.
@@ -174,6 +185,12 @@ fn checked_shape(path: &Path, header: &[u8], at: usize) -> Result<(usize, usize)
     let Value::Dict(items) = value else {
         return Err(err("npy header is not a dict".into()));
     };
+    // A repeated key would let this check and npyz read different shapes.
+    for (k, (key, _)) in items.iter().enumerate() {
+        if items[..k].iter().any(|(seen, _)| seen == key) {
+            return Err(err(format!("npy header repeats the key {key}")));
+        }
+    }
     let field = |name: &str| {
         items
             .iter()

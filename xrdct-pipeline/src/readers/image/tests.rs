@@ -597,7 +597,17 @@ fn npy_hostile_headers_are_errors() {
         ),
         &data[..],
     );
+    // Found by the image_npy fuzz target: a key given twice (the shape check and npyz read
+    // different shapes).
+    let repeated = npy_with_header(
+        1,
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (12,), 'descr': '<f4', \
+         'fortran_order': False, 'shape': (24,), }"
+            .into(),
+        &data[..],
+    );
     for (bytes, what) in [
+        (repeated, "repeated keys"),
         (record, "record"),
         (list, "list"),
         (huge_len, "header length"),
