@@ -591,30 +591,8 @@ impl RowSink for NexusWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{FrameError, Row};
-
-    fn info(bins: usize, acc: bool) -> RunInfo {
-        let mut parameters = Map::new();
-        parameters.insert("bins".into(), bins.into());
-        parameters.insert("split".into(), "bbox".into());
-        parameters.insert("workers".into(), 2.into());
-        RunInfo {
-            radial: (0..bins).map(|i| 0.5 + i as f64).collect(),
-            unit: "2th_deg".into(),
-            poni_text: "poni_version: 2.1\nDistance: 0.4\n".into(),
-            poni_file: "geometry.poni".into(),
-            parameters,
-            accumulators: acc,
-        }
-    }
-
-    fn row(k: usize, bins: usize) -> Row {
-        Row {
-            intensity: (0..bins).map(|b| (k * 100 + b) as f32).collect(),
-            sigma: (0..bins).map(|b| b as f32 * 0.5).collect(),
-            accumulators: None,
-        }
-    }
+    use crate::engine::FrameError;
+    use crate::output::fixtures::{info, row};
 
     #[test]
     fn blocks_are_flushed_and_resume_continues() {

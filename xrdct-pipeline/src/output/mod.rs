@@ -4,6 +4,8 @@
 //! `crate::nexus` (feature `hdf5`).
 
 mod csv;
+#[cfg(test)]
+pub(crate) mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
